@@ -1,0 +1,32 @@
+"""ember: PyTorch's programming model in readable Python over NumPy and CuPy."""
+
+from __future__ import annotations
+
+from . import _dtype
+from ._device import device, get_default_device, set_default_device
+from ._dtype import (bfloat16, bool, complex64, complex128, dtype, float16, float32, float64,
+                     get_default_dtype, int8, int16, int32, int64, promote_types, result_type,
+                     set_default_dtype, uint8, can_cast)
+from ._tensor import Size, Tensor
+from . import ops as _ops  # noqa: F401  (attaches Tensor methods)
+from . import autograd
+from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .ops.creation import *  # noqa: F401,F403
+from .ops.elementwise import *  # noqa: F401,F403
+from .ops.index import *  # noqa: F401,F403
+from .ops.linalg import *  # noqa: F401,F403
+from .ops.random import *  # noqa: F401,F403
+from .ops.reduce import *  # noqa: F401,F403
+from .ops.shape import *  # noqa: F401,F403
+from . import cuda
+
+half = float16
+float = float32
+double = float64
+short = int16
+int = int32
+long = int64
+cfloat = complex64
+cdouble = complex128
+
+__version__ = "0.1.0"

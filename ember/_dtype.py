@@ -1,0 +1,227 @@
+"""dtypes, torch's type promotion rules and the default dtype."""
+
+from __future__ import annotations
+
+import builtins
+
+import ml_dtypes
+import numpy as np
+
+__all__ = [
+    "dtype", "bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16",
+    "float32", "float64", "complex64", "complex128", "promote_types", "result_type",
+    "get_default_dtype", "set_default_dtype", "can_cast",
+]
+
+# Category ranks: bool < integer < floating < complex.
+_BOOL, _INT, _FLOAT, _COMPLEX = 0, 1, 2, 3
+
+
+class dtype:
+    """A tensor element type, like ``torch.float32``."""
+
+    __slots__ = ("name", "np", "itemsize", "is_floating_point", "is_complex", "is_signed",
+                 "_category", "_aliases", "__weakref__")
+
+    def __init__(self, name: str, np_dtype, category: int, aliases=()):
+        self.name = name
+        self.np = np.dtype(np_dtype)
+        self.itemsize = self.np.itemsize
+        self._category = category
+        self.is_floating_point = category == _FLOAT
+        self.is_complex = category == _COMPLEX
+        self.is_signed = name not in ("bool", "uint8")
+        self._aliases = aliases
+
+    def __repr__(self) -> str:
+        # Printed as PyTorch prints it: user code is written against `import ember as torch`.
+        return "torch." + self.name
+
+    def __reduce__(self):
+        return (_dtype_by_name, (self.name,))
+
+    def to_real(self) -> dtype:
+        return {complex64: float32, complex128: float64}.get(self, self)
+
+    def to_complex(self) -> dtype:
+        return {float64: complex128, complex128: complex128}.get(self, complex64)
+
+
+bool = dtype("bool", np.bool_, _BOOL)
+uint8 = dtype("uint8", np.uint8, _INT)
+int8 = dtype("int8", np.int8, _INT)
+int16 = dtype("int16", np.int16, _INT, ("short",))
+int32 = dtype("int32", np.int32, _INT, ("int",))
+int64 = dtype("int64", np.int64, _INT, ("long",))
+float16 = dtype("float16", np.float16, _FLOAT, ("half",))
+bfloat16 = dtype("bfloat16", ml_dtypes.bfloat16, _FLOAT)
+float32 = dtype("float32", np.float32, _FLOAT, ("float",))
+float64 = dtype("float64", np.float64, _FLOAT, ("double",))
+complex64 = dtype("complex64", np.complex64, _COMPLEX, ("cfloat",))
+complex128 = dtype("complex128", np.complex128, _COMPLEX, ("cdouble",))
+
+ALL_DTYPES = (bool, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float64,
+              complex64, complex128)
+_BY_NAME = {d.name: d for d in ALL_DTYPES}
+_BY_NAME.update({a: d for d in ALL_DTYPES for a in d._aliases})
+# numpy dtype -> ember dtype; keyed by np.dtype (hash/eq by value) and by scalar type.
+_FROM_NP = {d.np: d for d in ALL_DTYPES}
+_FROM_NP.update({d.np.type: d for d in ALL_DTYPES})
+
+
+def _dtype_by_name(name: str) -> dtype:
+    return _BY_NAME[name]
+
+
+def from_numpy_dtype(np_dtype) -> dtype:
+    """The ember dtype of a NumPy/CuPy array dtype; TypeError for unsupported ones."""
+    d = _FROM_NP.get(np_dtype)
+    if d is None:
+        try:
+            d = _FROM_NP.get(np.dtype(np_dtype))
+        except TypeError:
+            d = None
+        if d is None:
+            raise TypeError(
+                f"can't convert np.ndarray of type {np_dtype}. The only supported types are: "
+                "float64, float32, float16, bfloat16, complex64, complex128, int64, int32, "
+                "int16, int8, uint8, and bool."
+            )
+    return d
+
+
+def to_dtype(d) -> dtype:
+    """Accepts an ember dtype, a NumPy dtype, a Python type (float, int, bool) or a name."""
+    if type(d) is dtype:
+        return d
+    if d is builtins.float:
+        return _default[0]
+    if d is builtins.int:
+        return int64
+    if d is builtins.bool:
+        return bool
+    if d is builtins.complex:
+        return _default[0].to_complex()
+    if isinstance(d, str):
+        name = d[6:] if d.startswith("torch.") else d
+        if name in _BY_NAME:
+            return _BY_NAME[name]
+    try:
+        return from_numpy_dtype(d)
+    except TypeError:
+        raise TypeError(f"{d!r} is not a dtype") from None
+
+
+# -- promotion -------------------------------------------------------------------------------
+
+def _promote_pair(a: dtype, b: dtype) -> dtype:
+    if a is b:
+        return a
+    if a._category != b._category:
+        hi, lo = (a, b) if a._category > b._category else (b, a)
+        if hi.is_complex and lo in (float64,):
+            return complex128
+        return hi
+    if a.is_floating_point:
+        if {a, b} == {float16, bfloat16}:
+            return float32
+        order = (float16, bfloat16, float32, float64)
+        return max(a, b, key=order.index)
+    return from_numpy_dtype(np.promote_types(a.np, b.np))
+
+
+_PROMOTE = {(a, b): _promote_pair(a, b) for a in ALL_DTYPES for b in ALL_DTYPES}
+
+
+def promote_types(type1: dtype, type2: dtype) -> dtype:
+    """The smallest dtype both can be cast to (PyTorch's table, e.g. uint8+int8 -> int16)."""
+    return _PROMOTE[to_dtype(type1), to_dtype(type2)]
+
+
+def _combine_categories(higher, lower):
+    # PyTorch's rule: a lower-priority participant (zero-dim tensor, Python scalar) only
+    # changes the result when it is of a higher category (bool < int < float < complex).
+    if higher is None:
+        return lower
+    if lower is None:
+        return higher
+    if higher.is_complex:
+        return higher
+    if lower.is_complex:
+        return higher.to_complex() if higher.is_floating_point else lower
+    if higher.is_floating_point:
+        return higher
+    if higher is bool or lower.is_floating_point:
+        return _PROMOTE[higher, lower]
+    return higher
+
+
+def scalar_dtype(value) -> dtype:
+    """dtype a Python scalar takes as a weakly-typed participant."""
+    t = type(value)
+    if t is builtins.bool or t is np.bool_:
+        return bool
+    if t is builtins.int:
+        return int64
+    if t is builtins.float:
+        return _default[0]
+    if t is builtins.complex:
+        return _default[0].to_complex()
+    # NumPy scalars are weak too (np.float64 is a Python float in PyTorch's eyes).
+    if isinstance(value, np.bool_):
+        return bool
+    if isinstance(value, np.integer):
+        return int64
+    if isinstance(value, np.floating):
+        return _default[0]
+    if isinstance(value, np.complexfloating):
+        return _default[0].to_complex()
+    raise TypeError(f"unsupported scalar type {t.__name__}")
+
+
+def result_type_of(items) -> dtype:
+    """items: iterable of (dtype, priority) with priority 2 = dimensioned tensor,
+    1 = zero-dim tensor, 0 = Python scalar."""
+    res = [None, None, None]
+    for d, prio in items:
+        cur = res[prio]
+        res[prio] = d if cur is None else _PROMOTE[cur, d]
+    return _combine_categories(res[2], _combine_categories(res[1], res[0]))
+
+
+def result_type(tensor1, tensor2) -> dtype:
+    """The dtype an op on these two operands computes in (tensors or Python scalars)."""
+    from ._tensor import Tensor
+
+    items = []
+    for x in (tensor1, tensor2):
+        if isinstance(x, Tensor):
+            items.append((x.dtype, 2 if x.ndim else 1))
+        else:
+            items.append((scalar_dtype(x), 0))
+    return result_type_of(items)
+
+
+def can_cast(from_: dtype, to: dtype) -> bool:
+    """PyTorch's same-kind rule: no cast to a lower category (float -> int, complex -> float)."""
+    if from_._category > to._category:
+        return False
+    return not (from_ is not bool and to is bool)
+
+
+# -- default dtype ---------------------------------------------------------------------------
+
+_default = [float32]
+
+
+def get_default_dtype() -> dtype:
+    """The dtype Python floats and float factories use (float32 unless changed)."""
+    return _default[0]
+
+
+def set_default_dtype(d) -> None:
+    """Set the default floating dtype (float16, bfloat16, float32 or float64)."""
+    d = to_dtype(d)
+    if not d.is_floating_point:
+        raise TypeError(f"only floating-point types are supported as the default type, got {d}")
+    _default[0] = d

@@ -1,0 +1,279 @@
+"""The backward engine: iterative, dependency-counted, with hooks and saved-tensor release.
+
+Note [Engine order]
+    Discovery walks the graph from the roots with an explicit stack (no recursion, so a
+    100,000-op chain works) and counts, for every node, the edges that point into it. A node
+    runs once all of its consumers have delivered their gradients, which are summed per
+    output in ``buffers``. Only leaves accumulate into ``.grad``; intermediate gradients live
+    in the buffers of one call and are dropped after it, so backward is repeatable.
+"""
+
+from __future__ import annotations
+
+from .._dispatch import AccumulateGrad, grad_edge
+from .grad_mode import state as _grad_state
+
+__all__ = ["run_backward", "register_tensor_hook"]
+
+
+def register_tensor_hook(t, hook):
+    from ..utils.hooks import RemovableHandle
+    if not t._rg:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    if t.grad_fn is None:
+        if t._hooks is None:
+            t._hooks = {}
+        handle = RemovableHandle(t._hooks)
+        t._hooks[handle.id] = hook
+        return handle
+    node = t.grad_fn
+    if node._pre_hooks is None:
+        node._pre_hooks = {}
+    handle = RemovableHandle(node._pre_hooks)
+    node._pre_hooks[handle.id] = (t._out_nr, hook)
+    return handle
+
+
+def _discover(roots, stop_at_captures):
+    """Dependency counts of every node reachable from roots."""
+    deps = {}
+    seen = set()
+    stack = [r for r in roots]
+    for r in roots:
+        seen.add(r)
+    while stack:
+        node = stack.pop()
+        for nxt in node.next_nodes:
+            if nxt is None:
+                continue
+            deps[nxt] = deps.get(nxt, 0) + 1
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    return deps, seen
+
+
+def _needed(roots, targets, seen):
+    """Nodes on a path from a root to a target (the only ones autograd.grad must run)."""
+    # Reverse the reachable graph, then walk back from the targets.
+    parents = {}
+    for node in seen:
+        for nxt in node.next_nodes:
+            if nxt is not None:
+                parents.setdefault(nxt, []).append(node)
+    needed = set()
+    stack = [t for t in targets if t in seen]
+    needed.update(stack)
+    while stack:
+        node = stack.pop()
+        for p in parents.get(node, ()):
+            if p not in needed:
+                needed.add(p)
+                stack.append(p)
+    return needed
+
+
+def _add_grads(a, b):
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a + b
+
+
+def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
+                 accumulate=True, allow_unused=True):
+    """Backpropagate grad_tensors from tensors. With inputs, returns their gradients (and,
+    with accumulate=True, only those leaves accumulate)."""
+    roots = []
+    root_grads = []
+    for t, g in zip(tensors, grad_tensors):
+        if not t._rg:
+            raise RuntimeError("element 0 of tensors does not require grad and does not have a "
+                               "grad_fn")
+        roots.append(grad_edge(t))
+        root_grads.append(g)
+
+    root_nodes = []
+    for node, _ in roots:
+        if node not in root_nodes:
+            root_nodes.append(node)
+    deps, seen = _discover(root_nodes, None)
+
+    captures = None
+    needed = None
+    if inputs is not None:
+        captures = {}
+        target_nodes = []
+        for i, t in enumerate(inputs):
+            if t.grad_fn is None and not t._rg:
+                raise RuntimeError("One of the differentiated Tensors does not require grad")
+            node, nr = grad_edge(t)
+            captures.setdefault(node, []).append((nr, i))
+            target_nodes.append(node)
+        needed = _needed(root_nodes, target_nodes, seen)
+        results = [None] * len(inputs)
+
+    buffers = {}
+    for (node, nr), g in zip(roots, root_grads):
+        buf = buffers.get(node)
+        if buf is None:
+            buf = buffers[node] = [None] * node._n_out
+        buf[nr] = _add_grads(buf[nr], g)
+
+    ready = [n for n in root_nodes if deps.get(n, 0) == 0]
+    prev_mode = _grad_state.enabled
+    _grad_state.enabled = bool(create_graph)
+    try:
+        while ready:
+            node = ready.pop()
+            grads = buffers.pop(node, None)
+            if grads is None:
+                grads = [None] * node._n_out
+            _run_node(node, grads, retain_graph, create_graph, captures, needed,
+                      results if captures is not None else None, accumulate, buffers)
+            for nxt in node.next_nodes:
+                if nxt is None:
+                    continue
+                left = deps[nxt] - 1
+                deps[nxt] = left
+                if left == 0:
+                    ready.append(nxt)
+    finally:
+        _grad_state.enabled = prev_mode
+    if captures is not None:
+        return results
+    return None
+
+
+def _run_node(node, grads, retain_graph, create_graph, captures, needed, results,
+              accumulate, buffers):
+    # Tensor hooks registered on this node's outputs, then retain_grad.
+    if node._pre_hooks:
+        for nr_hook in list(node._pre_hooks.values()):
+            if isinstance(nr_hook, tuple):
+                nr, hook = nr_hook
+                if grads[nr] is not None:
+                    new = hook(grads[nr])
+                    if new is not None:
+                        grads[nr] = new
+            else:
+                new = nr_hook(tuple(grads))
+                if new is not None:
+                    grads = list(new)
+    if node._retained:
+        for nr, ref in node._retained.items():
+            t = ref()
+            if t is not None and grads[nr] is not None and t.grad_fn is node:
+                g = grads[nr]
+                if t._grad is None:
+                    t._grad = g if create_graph else g.detach().clone()
+                else:
+                    t._grad = t._grad + g
+
+    if captures is not None:
+        caps = captures.get(node)
+        if caps:
+            for nr, i in caps:
+                results[i] = _add_grads(results[i], grads[nr])
+
+    if type(node) is AccumulateGrad:
+        if captures is not None and not accumulate:
+            return
+        t = node.variable
+        if captures is not None and node not in captures:
+            return
+        g = grads[0]
+        if g is None:
+            return
+        if t._hooks:
+            for hook in list(t._hooks.values()):
+                new = hook(g)
+                if new is not None:
+                    g = new
+        _accumulate(t, g, create_graph)
+        if t._post_acc_hooks:
+            for hook in list(t._post_acc_hooks.values()):
+                hook(t)
+        return
+
+    if needed is not None and node not in needed:
+        return
+    if all(g is None for g in grads):
+        if not retain_graph:
+            node.release()
+        return
+    if node._out_meta is not None:
+        grads = _materialize(node, grads)
+    try:
+        out = node.op.backward(node, *grads)
+    except Exception as e:
+        if _grad_state.anomaly:
+            from .anomaly import report_forward_trace
+            report_forward_trace(node)
+        raise e
+    if type(out) is not tuple:
+        out = (out,) if not isinstance(out, list) else tuple(out)
+    if node._hooks:
+        for hook in list(node._hooks.values()):
+            new = hook(out, tuple(grads))
+            if new is not None:
+                out = tuple(new)
+    if not retain_graph:
+        node.release()
+    if _grad_state.anomaly:
+        from .anomaly import check_nan
+        check_nan(node, out)
+    nodes = node.next_nodes
+    if len(out) < len(nodes):
+        raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
+                           f"(expected {len(nodes)}, got {len(out)})")
+    casts = node._casts
+    for i, (nxt, nr, g) in enumerate(zip(nodes, node.next_nrs, out)):
+        if nxt is None or g is None:
+            continue
+        if casts is not None and i in casts and g._data.dtype != casts[i]:
+            from .._dtype import from_numpy_dtype
+            g = g.to(from_numpy_dtype(casts[i]))
+        buf = buffers.get(nxt)
+        if buf is None:
+            buf = buffers[nxt] = [None] * nxt._n_out
+        cur = buf[nr]
+        buf[nr] = g if cur is None else cur + g
+
+
+def _materialize(node, grads):
+    """Zero gradients for differentiable outputs that received none (multi-output ops)."""
+    from .._tensor import Tensor
+    grads = list(grads)
+    for i, (shape, dtype, diff) in enumerate(node._out_meta):
+        if grads[i] is None and diff:
+            grads[i] = Tensor._make(node.xp.zeros(shape, dtype=dtype))
+    return grads
+
+
+def _accumulate(t, g, create_graph):
+    if g._data.shape != t._data.shape:
+        if g._data.size == t._data.size:
+            g = g.reshape(t._data.shape)
+        else:
+            raise RuntimeError(f"AccumulateGrad: gradient of shape {tuple(g.shape)} does not "
+                               f"match its leaf of shape {tuple(t.shape)}")
+    if g._data.dtype != t._data.dtype:
+        g = g.to(t.dtype)
+    cur = t._grad
+    if cur is None:
+        if create_graph:
+            t._grad = g
+        else:
+            # Own the memory: the incoming gradient may alias a user's tensor, a view, or
+            # the gradient given to another leaf (add's backward passes grad through).
+            from .._tensor import Tensor
+            t._grad = Tensor._make(g._data.copy())
+    elif create_graph or cur._rg:
+        t._grad = cur + g
+    else:
+        cur._data += g._data
+        vc = cur._vc
+        if vc is not None:
+            vc.value += 1

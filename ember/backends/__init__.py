@@ -1,0 +1,1 @@
+"""Array backends: NumPy for cpu, CuPy for cuda (imported lazily, on first cuda use)."""

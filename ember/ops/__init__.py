@@ -1,0 +1,21 @@
+"""Every op, defined once. Importing this package attaches the Tensor methods.
+
+Each module lists its Tensor methods in ``TENSOR_METHODS``: a dict of method name to
+function (the function's first argument is the tensor).
+"""
+
+from __future__ import annotations
+
+from .._tensor import Tensor
+from . import creation, elementwise, index, linalg, random, reduce, shape  # noqa: F401
+
+_MODULES = (creation, elementwise, index, linalg, random, reduce, shape)
+
+
+def _install() -> None:
+    for module in _MODULES:
+        for name, fn in getattr(module, "TENSOR_METHODS", {}).items():
+            setattr(Tensor, name, fn)
+
+
+_install()
