@@ -10,15 +10,19 @@ from ._dtype import (bfloat16, bool, complex64, complex128, dtype, float16, floa
 from ._tensor import Size, Tensor
 from . import ops as _ops  # noqa: F401  (attaches Tensor methods)
 from . import autograd
-from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd import (enable_grad, inference_mode, is_grad_enabled,
+                       is_inference_mode_enabled, no_grad, set_grad_enabled)
 from .ops.creation import *  # noqa: F401,F403
 from .ops.elementwise import *  # noqa: F401,F403
 from .ops.index import *  # noqa: F401,F403
 from .ops.linalg import *  # noqa: F401,F403
+from .ops.nn import *  # noqa: F401,F403
 from .ops.random import *  # noqa: F401,F403
 from .ops.reduce import *  # noqa: F401,F403
 from .ops.shape import *  # noqa: F401,F403
-from . import cuda
+from .backends.interop import from_dlpack
+from . import accelerator, cuda, linalg, testing
+from ._utils import *  # noqa: F401,F403
 
 half = float16
 float = float32

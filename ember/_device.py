@@ -45,12 +45,11 @@ class device:
         return self.type if self.index is None else f"{self.type}:{self.index}"
 
     def __eq__(self, other) -> bool:
-        if isinstance(other, str):
-            try:
-                other = device(other)
-            except RuntimeError:
-                return False
-        return isinstance(other, device) and self.type == other.type and self.index == other.index
+        # Like PyTorch, a device never equals a string: device("cpu") == "cpu" is False
+        # (compare t.device.type == "cpu", or with device("cpu")).
+        if not isinstance(other, device):
+            return NotImplemented
+        return self.type == other.type and self.index == other.index
 
     def __hash__(self) -> int:
         return hash((self.type, self.index))
@@ -81,6 +80,8 @@ def get_default_device() -> device:
 def set_default_device(d) -> None:
     """Make factory functions create tensors on ``d`` by default (None resets to cpu)."""
     _DEFAULT[0] = None if d is None else device(d)
+
+
 _CUDA_DEVICES: dict[int, device] = {}
 
 

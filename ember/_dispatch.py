@@ -8,6 +8,8 @@ take ``apply_inplace``, which reuses the same pieces.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from . import _dtype as D
@@ -23,6 +25,12 @@ _Tensor = None                  # bound by _tensor.py once Tensor exists
 _TENSOR_TYPES = set()           # Tensor and its subclasses (Parameter adds itself)
 _HALF = (np.dtype(np.float16), D.bfloat16.np)
 _F32 = np.dtype(np.float32)
+
+# PyTorch computes inf/nan silently; NumPy warns. Silence NumPy's floating-point warnings
+# raised from ember's own kernels only (np.errstate per op would cost ~2 us a call).
+warnings.filterwarnings(
+    "ignore", message=r"(invalid value|divide by zero|overflow|underflow) encountered",
+    category=RuntimeWarning, module=r"ember(\.|$)")
 
 # Callables told about every op: fn(op, inputs, attrs, outputs). Tracers and profilers.
 observers: list = []
@@ -45,6 +53,7 @@ class Op:
     """
 
     name = "op"
+    forward_inplace = None
     promote = None
     upcast = False
     is_view = False
@@ -84,6 +93,8 @@ class Node:
     # Set on some nodes only (they then live in the instance __dict__).
     _saved = None
     _saved_resolved = None
+    _freed = False
+    _special = False            # has hooks, casts, retained grads or several outputs
     _casts = None
     _pre_hooks = None
     _hooks = None
@@ -113,6 +124,8 @@ class Node:
     def saved_tensors(self):
         resolved = self._saved_resolved
         if resolved is None:
+            if not self._freed:
+                return ()
             raise RuntimeError(
                 "Trying to backward through the graph a second time (or directly access saved "
                 "tensors after they have already been freed). Saved intermediate values of the "
@@ -120,11 +133,13 @@ class Node:
                 "retain_graph=True if you need to backward through the graph a second time or "
                 "if you need to access saved tensors after calling backward."
                 f" (in {self.name()})")
-        return tuple(_unpack_saved(self, entry) for entry in resolved)
+        return tuple([_unpack_saved(self, entry) for entry in resolved])
 
     def release(self):
-        self._saved_resolved = None
-        self._saved = None
+        """Free saved tensors (after a backward without retain_graph)."""
+        if self._saved_resolved is not None:
+            self._saved_resolved = None
+            self._freed = True
 
     def name(self) -> str:
         return _backward_name(self.op)
@@ -144,6 +159,7 @@ class Node:
         from .utils.hooks import RemovableHandle
         if self._hooks is None:
             self._hooks = {}
+        self._special = True
         handle = RemovableHandle(self._hooks)
         self._hooks[handle.id] = fn
         return handle
@@ -153,6 +169,7 @@ class Node:
         from .utils.hooks import RemovableHandle
         if self._pre_hooks is None:
             self._pre_hooks = {}
+        self._special = True
         handle = RemovableHandle(self._pre_hooks)
         self._pre_hooks[handle.id] = fn
         return handle
@@ -166,7 +183,7 @@ class Node:
 
 
 def _backward_name(op) -> str:
-    return getattr(op, "__name__", "Op") + "Backward0"
+    return getattr(op, "backward_name", None) or getattr(op, "__name__", "Op") + "Backward0"
 
 
 def _new_node(op, xp):
@@ -273,15 +290,16 @@ def _unpack_saved(node, entry):
         return t
     if kind == "out":
         _, nr, arr, vc, expected = entry
-        if vc.value != expected:
-            _check_version(node, vc, expected, Tensor._make(arr))
         out = Tensor._make(arr)
         out._vc = vc
-        if node.op is not None and _grad_state.enabled:
+        if node.op is not None:
             # Rebuilt per use, so the node does not keep its own output alive (no cycle).
             out._rg = True
             out.grad_fn = node
-            out._out_nr = nr
+            if nr:
+                out._out_nr = nr
+        if vc.value != expected:
+            _check_version(node, vc, expected, out)
         return out
     return Tensor._make(entry[1])
 
@@ -315,6 +333,8 @@ def _unwrap(op, args):
     """Arrays (and Python scalars) for forward, the tensors, the xp module and the compute
     dtype. Casts inputs where promotion asks for it."""
     Tensor = _Tensor
+    if any(type(a) is _ndarray for a in args):     # torch takes an ndarray as a tensor
+        args = tuple(Tensor._make(a) if type(a) is _ndarray else a for a in args)
     arrays = list(args)
     tensors = [None] * len(args)
     first = None
@@ -323,7 +343,9 @@ def _unwrap(op, args):
         if isinstance(a, Tensor):
             tensors[i] = a
             arrays[i] = a._data
-            if first is None:
+            if first is None or (type(first) is _ndarray and type(a._data) is not _ndarray):
+                if first is not None:       # a cuda tensor after cpu ones: cuda decides
+                    same = False
                 first = a._data
             elif type(a._data) is not type(first) or a._data.dtype is not first.dtype:
                 same = False
@@ -380,7 +402,7 @@ def _device_error_arrays(op, arrays):
 
 
 def _fix_output(out, want, xp):
-    if type(out) is not _ndarray and xp is np:
+    if type(out) is not _ndarray and xp is np and not hasattr(out, "__cuda_array_interface__"):
         out = np.asarray(out)
     if want is not None and out.dtype is not want and out.dtype != want:
         out = out.astype(want)
@@ -395,9 +417,10 @@ def apply(op, *args, **attrs):
     dt = None
     rg = False
     scalars = False
+    T = _Tensor
     for a in args:
         ta = type(a)
-        if ta in _TENSOR_TYPES:
+        if ta is T or ta in _TENSOR_TYPES:
             d = a._data
             if type(d) is not _ndarray or (dt is not None and d.dtype is not dt):
                 break
@@ -461,8 +484,7 @@ def apply(op, *args, **attrs):
             o._view_chain = chain
 
     if rg and _grad_state.enabled and op.differentiable:
-        _record(ctx, op, [a if type(a) in _TENSOR_TYPES or isinstance(a, _Tensor) else None
-                          for a in args], arrays, outs, casts, out)
+        _record(ctx, args, arrays, outs, casts, out)
     if observers:
         for fn in observers:
             fn(op, args, attrs, outs)
@@ -477,47 +499,72 @@ def _wrap(arr):
     return t
 
 
-def _record(ctx, op, tensors, arrays, outs, casts, raw_out):
+def _record(ctx, args, arrays, outs, casts, raw_out):
+    """Make ctx the graph node of this call: edges to the inputs' nodes, output metadata."""
     nodes = []
     nrs = None
-    ctx.in_shapes = tuple([getattr(a, "shape", ()) for a in arrays])
-    for i, t in enumerate(tensors):
-        if t is None:
-            nodes.append(None)
-            continue
-        if t._base is not None and t._view_version != t._vc.value:
-            _refresh_view(t)
-        if not t._rg:
-            nodes.append(None)
-        elif t.grad_fn is not None:
-            nodes.append(t.grad_fn)
-            if t._out_nr:
-                if nrs is None:
-                    nrs = [0] * len(tensors)
-                nrs[i] = t._out_nr
+    i = 0
+    shape0 = outs[0]._data.shape
+    same_shape = True
+    T = _Tensor
+    for t in args:
+        if isinstance(t, T):
+            if same_shape and t._data.shape != shape0:
+                same_shape = False
+            if t._base is not None and t._view_version != t._vc.value:
+                _refresh_view(t)
+            if t._rg:
+                fn = t.grad_fn
+                if fn is None:                   # a leaf: its AccumulateGrad node
+                    ref = t._accum_ref
+                    fn = ref() if ref is not None else None
+                    if fn is None:
+                        fn = grad_edge(t)[0]
+                elif t._out_nr:
+                    if nrs is None:
+                        nrs = [0] * len(args)
+                    nrs[i] = t._out_nr
+                nodes.append(fn)
+            else:
+                nodes.append(None)
         else:
-            nodes.append(grad_edge(t)[0])
+            nodes.append(None)
+            same_shape = False
+        i += 1
     ctx.next_nodes = tuple(nodes)
     # Output numbers are almost always 0: share one tuple of zeros per arity.
-    ctx.next_nrs = _ZEROS[len(nodes)] if nrs is None else tuple(nrs)
+    ctx.next_nrs = (_ZEROS[i] if i < 64 else (0,) * i) if nrs is None else tuple(nrs)
+    # Input shapes: one shared shape when all inputs have the output's (the common case): it
+    # keeps the number of objects the cyclic GC tracks per recorded op low.
+    ctx.in_shapes = (shape0,) * i if same_shape else \
+        tuple([getattr(a, "shape", ()) for a in arrays])
     if casts is not None:
         ctx._casts = casts
+        ctx._special = True
     if _grad_state.anomaly:
         from .autograd.anomaly import record_forward_trace
         record_forward_trace(ctx)
-    nr = 0
-    for o in outs:
+    if len(outs) == 1:
+        o = outs[0]
+        ctx._n_out = 1
         if o._data.dtype.kind in "fcV":   # V: bfloat16; integer/bool outputs carry no grad
             o._rg = True
             o.grad_fn = ctx
-            if nr:
-                o._out_nr = nr
-        nr += 1
-    ctx._n_out = len(outs)
-    if len(outs) > 1:
+    else:
+        nr = 0
+        for o in outs:
+            if o._data.dtype.kind in "fcV":
+                o._rg = True
+                o.grad_fn = ctx
+                if nr:
+                    o._out_nr = nr
+            nr += 1
+        ctx._n_out = nr
+        ctx._special = True
         ctx._out_meta = [(o._data.shape, o._data.dtype, o.grad_fn is ctx) for o in outs]
     if ctx._saved is not None:
-        _resolve_saved(ctx, tensors, arrays, outs, raw_out)
+        _resolve_saved(ctx, [a if type(a) in _TENSOR_TYPES or isinstance(a, _Tensor) else None
+                             for a in args], arrays, outs, raw_out)
 
 
 _ZEROS = [(0,) * n for n in range(64)]
@@ -545,6 +592,49 @@ def _refresh_view(t):
     t._view_version = t._vc.value
 
 
+def elide(op, t, other):
+    """Compute ``op(t, other)`` into t's own memory when t is a temporary (Note [Temporary
+    elision] in _tensor.py); None when the result cannot live there."""
+    if t._vc is not None or t._base is not None or (t._rg and _grad_state.enabled):
+        return None
+    arr = t._data
+    if arr.base is not None or not getattr(arr.flags, "writeable", True) or \
+            op.forward_inplace is None:             # CuPy's flags have no .writeable
+        return None
+    if type(other) in _TENSOR_TYPES:
+        o = other._data
+        if type(o) is not type(arr) or o.dtype is not arr.dtype or \
+                (other._rg and _grad_state.enabled) or o.ndim > arr.ndim:
+            return None
+        if o.shape != arr.shape:
+            try:
+                if np.broadcast_shapes(o.shape, arr.shape) != arr.shape:
+                    return None
+            except ValueError:
+                return None
+    elif type(other) is float or type(other) is int:
+        o = other
+        if arr.dtype.kind != "f":
+            return None
+    else:
+        return None
+    if op.promote == "float" and arr.dtype.kind != "f":
+        return None
+    if type(arr) is not _ndarray:
+        from ._device import xp_of
+        xp = xp_of(arr)
+        if type(o) is not float and type(o) is not int and o.device != arr.device:
+            return None
+    else:
+        xp = np
+    ctx = _new_node(op, xp)
+    op.forward_inplace(ctx, arr, o)
+    if observers:
+        for fn in observers:
+            fn(op, (t, other), {}, (t,))
+    return t
+
+
 # -- in-place ----------------------------------------------------------------------------------
 
 def _check_inplace_allowed(op, target):
@@ -570,7 +660,7 @@ def apply_inplace(op, target, *args, **attrs):
     if not recording:
         arrays, tensors, xp, want, _ = _unwrap(op, (target,) + args)
         ctx = _new_node(op, xp)
-        fwd_ = getattr(op, "forward_inplace", None)
+        fwd_ = op.forward_inplace
         if fwd_ is not None and arrays[0] is target._data:
             # The op writes into target's memory itself (no temporary, no copy back).
             fwd_(ctx, *arrays, **attrs)
@@ -679,6 +769,7 @@ class _CopySlices(Op):
     """The history of a base after an in-place op on one of its views."""
 
     name = "copy_slices"
+    backward_name = "CopySlices"
 
     @staticmethod
     def backward(ctx, grad):

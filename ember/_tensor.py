@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dis
+import sys
+
 import numpy as np
 
 from . import _dtype as D
@@ -10,6 +13,7 @@ from ._device import CPU, device_of
 __all__ = ["Tensor", "Size"]
 
 _new = object.__new__
+_OPERANDS = (int, float, complex, np.generic, np.ndarray)   # besides Tensor (added below)
 _FROM_NP = D._FROM_NP
 
 
@@ -33,6 +37,9 @@ class Size(tuple):
 
     def __add__(self, other):
         return Size(tuple.__add__(self, tuple(other)))
+
+    def __radd__(self, other):
+        return Size(tuple.__add__(tuple(other), self))
 
     def __reduce__(self):
         return (Size, (tuple(self),))
@@ -65,10 +72,10 @@ class Tensor:
         from .ops import creation
         if len(args) == 1 and isinstance(args[0], Tensor):
             return args[0]
-        if len(args) == 1 and not isinstance(args[0], int):
+        if len(args) == 1 and not isinstance(args[0], (int, Size)):
             t = creation.tensor(args[0], dtype=dtype or D.get_default_dtype(), device=device)
         else:
-            t = creation.empty(*args, dtype=dtype or D.get_default_dtype(), device=device)
+            t = creation.empty(*(args or (0,)), dtype=dtype or D.get_default_dtype(), device=device)
         if cls is not Tensor:
             obj = _new(cls)
             obj._data = t._data
@@ -269,6 +276,7 @@ class Tensor:
         self._retains_grad = True
         import weakref
         node = self.grad_fn
+        node._special = True
         if node._retained is None:
             node._retained = {}
         node._retained[self._out_nr] = weakref.ref(self)
@@ -358,7 +366,7 @@ class Tensor:
 
     @property
     def __array_interface__(self):
-        if type(self._data) is not np.ndarray:
+        if type(self._data) is not np.ndarray or self._data.dtype.kind == "V":  # bf16: '|V2'
             raise AttributeError("__array_interface__ is only defined for cpu tensors")
         return self._data.__array_interface__
 
@@ -372,10 +380,17 @@ class Tensor:
                                "Variable that doesn't require grad.")
         return self._data.__cuda_array_interface__
 
-    def __dlpack__(self, stream=None, **kwargs):
-        if stream is not None:
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        if self._rg:
+            raise BufferError("Can't export tensors that require gradient, use tensor.detach()")
+        # Versioned (DLPack 1.0) capsules carry the writable flag: NumPy makes arrays from
+        # legacy ones read-only.
+        kwargs = {k: v for k, v in (("max_version", max_version), ("dl_device", dl_device),
+                                    ("copy", copy)) if v is not None}
+        try:
+            return self._data.__dlpack__(stream=stream, **kwargs)
+        except TypeError:                   # an older NumPy/CuPy without those keywords
             return self._data.__dlpack__(stream=stream)
-        return self._data.__dlpack__()
 
     def __dlpack_device__(self):
         return self._data.__dlpack_device__()
@@ -387,17 +402,23 @@ class Tensor:
         return int(self.item())
 
     def __int__(self):
-        return int(self.item())
+        return int(self._scalar())
 
     def __float__(self):
-        return float(self.item())
+        return float(self._scalar())
+
+    def _scalar(self):
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return self.item()
 
     def __complex__(self):
         return complex(self.item())
 
     def __bool__(self):
         if self._data.size != 1:
-            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous "
+            many = "more than one value" if self._data.size else "no values"
+            raise RuntimeError(f"Boolean value of Tensor with {many} is ambiguous "
                                f"(shape {tuple(self._data.shape)})")
         return bool(self.item())
 
@@ -424,13 +445,17 @@ class Tensor:
         return tensor_repr(self)
 
     def __format__(self, spec):
-        if self._data.ndim == 0 and spec:
+        if self._data.ndim == 0:
             return self.item().__format__(spec)
         return object.__format__(self, spec) if spec else repr(self)
 
     def __reduce_ex__(self, protocol):
-        from .serialization import reduce_tensor
-        return reduce_tensor(self)
+        # Like PyTorch's pickle: values (to host for cuda tensors), requires_grad and the
+        # attributes users set; no graph (a non-leaf comes back as a leaf). copy.copy goes
+        # through here too and, as in PyTorch, shares memory with the original.
+        data = self._data if type(self._data) is np.ndarray else self._data.get()
+        attrs = {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+        return (_rebuild_tensor, (data, self._rg, str(self.device), type(self), attrs))
 
     def __deepcopy__(self, memo):
         if not self.is_leaf:
@@ -456,6 +481,10 @@ class Tensor:
     # -- Python operators (the math lives in ops) --------------------------------------------
 
     def __add__(self, other):
+        if self._data.size >= _ELIDE_MIN and _is_temporary(self):
+            r = _elide(_Add, self, other)
+            if r is not None:
+                return r
         return _apply(_Add, self, other)
 
     def __radd__(self, other):
@@ -465,6 +494,10 @@ class Tensor:
         return self.add_(other)
 
     def __sub__(self, other):
+        if self._data.size >= _ELIDE_MIN and _is_temporary(self):
+            r = _elide(_Sub, self, other)
+            if r is not None:
+                return r
         return _apply(_Sub, self, other)
 
     def __rsub__(self, other):
@@ -474,6 +507,10 @@ class Tensor:
         return self.sub_(other)
 
     def __mul__(self, other):
+        if self._data.size >= _ELIDE_MIN and _is_temporary(self):
+            r = _elide(_Mul, self, other)
+            if r is not None:
+                return r
         return _apply(_Mul, self, other)
 
     def __rmul__(self, other):
@@ -483,6 +520,10 @@ class Tensor:
         return self.mul_(other)
 
     def __truediv__(self, other):
+        if self._data.size >= _ELIDE_MIN and _is_temporary(self):
+            r = _elide(_Div, self, other)
+            if r is not None:
+                return r
         return _apply(_Div, self, other)
 
     def __rtruediv__(self, other):
@@ -523,9 +564,6 @@ class Tensor:
 
     def __rmatmul__(self, other):
         return _ops.linalg.matmul(other, self)
-
-    def __imatmul__(self, other):
-        return self.copy_(_ops.linalg.matmul(self, other))
 
     def __neg__(self):
         return _ops.elementwise.neg(self)
@@ -578,10 +616,20 @@ class Tensor:
     def __rrshift__(self, other):
         return _ops.elementwise.bitwise_right_shift(other, self)
 
+    def __ilshift__(self, other):
+        return self.bitwise_left_shift_(other)
+
+    def __irshift__(self, other):
+        return self.bitwise_right_shift_(other)
+
     def __eq__(self, other):
+        if not isinstance(other, _OPERANDS):
+            return NotImplemented           # torch: t == None (or a str, list) is False
         return _ops.elementwise.eq(self, other)
 
     def __ne__(self, other):
+        if not isinstance(other, _OPERANDS):
+            return NotImplemented
         return _ops.elementwise.ne(self, other)
 
     def __lt__(self, other):
@@ -603,13 +651,72 @@ class Tensor:
         _ops.index.setitem(self, index, value)
 
 
+def _rebuild_tensor(array, requires_grad, device, cls=None, attrs=None):
+    """Inverse of Tensor.__reduce_ex__."""
+    if device != "cpu":
+        from ._device import to_device
+        from .backends import cupy_backend
+        array = cupy_backend.to_gpu(array, to_device(device).index)
+    t = Tensor._make(array)
+    if cls is not None and cls is not Tensor:
+        obj = _new(cls)
+        obj._data, obj._rg, obj.grad_fn = array, False, None
+        t = obj
+    if requires_grad:
+        t.requires_grad_(True)
+    if attrs:
+        t.__dict__.update(attrs)
+    return t
+
+
+# Note [Temporary elision]
+#     In `a * b + c` the product is a temporary: nothing but the expression refers to it. Like
+#     NumPy, the binary dunders then write the result into the temporary's memory instead of
+#     allocating (one fewer pass over fresh memory for large arrays). A tensor counts as a
+#     temporary only when (1) its reference count is exactly that of an unnamed operand (measured
+#     below, at import, through the same call path), (2) the calling frame is executing a binary
+#     operator (not an explicit `t.__add__(u)` call), and (3) its array is referenced by this
+#     tensor alone; `_dispatch.elide` adds the rest (no autograd, no views, same dtype/shape).
+_ELIDE_MIN = 1 << 16
+_BINARY_OPS = {dis.opmap[n] for n in ("BINARY_OP", "BINARY_ADD", "BINARY_SUBTRACT",
+                                      "BINARY_MULTIPLY", "BINARY_TRUE_DIVIDE") if n in dis.opmap}
+
+
+def _is_temporary(t) -> bool:
+    if sys.getrefcount(t) != _TEMP_REFS or sys.getrefcount(t._data) != 2:
+        return False
+    frame = sys._getframe(2)
+    return frame.f_code.co_code[frame.f_lasti] in _BINARY_OPS
+
+
+def _calibrate_temporary_refs():
+    seen = []
+
+    class Probe:
+        __slots__ = ("_data", "__dict__")
+
+        def __add__(self, other):
+            seen.append(sys.getrefcount(self))
+            return self
+
+    Probe() + 1
+    named = Probe()
+    named + 1
+    return seen[0] if seen[0] < seen[1] else -1
+
+
+# Probe.__add__ reads the count one call level higher than _is_temporary does.
+_TEMP_REFS = _calibrate_temporary_refs() + 1
+
 from . import _dispatch  # noqa: E402
 
 _dispatch._Tensor = Tensor
+_OPERANDS += (Tensor,)
 _dispatch._TENSOR_TYPES.add(Tensor)
 
 from . import ops as _ops  # noqa: E402  (ops import Tensor: bound after the class exists)
 from ._dispatch import apply as _apply  # noqa: E402
+from ._dispatch import elide as _elide  # noqa: E402
 from .ops.elementwise import Add as _Add  # noqa: E402
 from .ops.elementwise import Div as _Div  # noqa: E402
 from .ops.elementwise import Mul as _Mul  # noqa: E402

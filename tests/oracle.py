@@ -30,7 +30,7 @@ TOL = {
 def to_numpy(x):
     """ember or torch tensor (or anything array-like) -> NumPy, bfloat16/float16 widened."""
     if torch is not None and isinstance(x, torch.Tensor):
-        x = x.detach().cpu()
+        x = x.detach().cpu().resolve_conj().resolve_neg()
         if x.dtype == torch.bfloat16:
             x = x.float()
         return x.numpy()

@@ -16,7 +16,22 @@ from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 __all__ = ["backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
            "is_grad_enabled", "is_inference_mode_enabled", "detect_anomaly",
            "set_detect_anomaly", "is_anomaly_enabled", "gradcheck", "gradgradcheck",
-           "GradcheckError"]
+           "GradcheckError", "Function", "FunctionCtx", "once_differentiable", "function",
+           "functional"]
+
+
+# function.py and functional.py build on _dispatch, which imports this package while it loads:
+# they are imported on first use (PEP 562).
+_LAZY = {"Function": "function", "FunctionCtx": "function", "once_differentiable": "function"}
+
+
+def __getattr__(name):
+    import importlib
+    if name in ("function", "functional"):
+        return importlib.import_module(f".{name}", __name__)
+    if name in _LAZY:
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _as_list(x):
@@ -101,7 +116,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                            f"{len(outputs)}")
     if retain_graph is None:
         retain_graph = create_graph
-    for i, t in enumerate(inputs):
+    for t in inputs:
         if not t._rg:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
     pairs = [(o, g) for o, g in zip(outputs, _make_grads(outputs, grad_outputs)) if o._rg]

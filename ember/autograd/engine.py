@@ -10,7 +10,7 @@ Note [Engine order]
 
 from __future__ import annotations
 
-from .._dispatch import AccumulateGrad, grad_edge
+from .._dispatch import AccumulateGrad, Node, grad_edge
 from .grad_mode import state as _grad_state
 
 __all__ = ["run_backward", "register_tensor_hook"]
@@ -27,6 +27,7 @@ def register_tensor_hook(t, hook):
         t._hooks[handle.id] = hook
         return handle
     node = t.grad_fn
+    node._special = True
     if node._pre_hooks is None:
         node._pre_hooks = {}
     handle = RemovableHandle(node._pre_hooks)
@@ -124,14 +125,39 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
     ready = [n for n in root_nodes if deps.get(n, 0) == 0]
     prev_mode = _grad_state.enabled
     _grad_state.enabled = bool(create_graph)
+    fast = captures is None and not _grad_state.anomaly
     try:
         while ready:
             node = ready.pop()
             grads = buffers.pop(node, None)
-            if grads is None:
-                grads = [None] * node._n_out
-            _run_node(node, grads, retain_graph, create_graph, captures, needed,
-                      results if captures is not None else None, accumulate, buffers)
+            if fast and type(node) is Node and not node._special:
+                # The common node: one output, no hooks, no casts (see _run_node for all).
+                g = grads[0] if grads is not None else None
+                if g is not None:
+                    out = node.op.backward(node, g)
+                    if not retain_graph and node._saved_resolved is not None:
+                        node._saved_resolved = None
+                        node._freed = True
+                    if type(out) is not tuple:
+                        out = (out,)
+                    for nxt, nr, gi in zip(node.next_nodes, node.next_nrs, out):
+                        if nxt is None or gi is None:
+                            continue
+                        buf = buffers.get(nxt)
+                        if buf is None:
+                            if nxt._n_out == 1:
+                                buffers[nxt] = [gi]
+                            else:
+                                buf = buffers[nxt] = [None] * nxt._n_out
+                                buf[nr] = gi
+                        else:
+                            cur = buf[nr]
+                            buf[nr] = gi if cur is None else cur + gi
+            else:
+                if grads is None:
+                    grads = [None] * node._n_out
+                _run_node(node, grads, retain_graph, create_graph, captures, needed,
+                          results if captures is not None else None, accumulate, buffers)
             for nxt in node.next_nodes:
                 if nxt is None:
                     continue
@@ -148,19 +174,17 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
 
 def _run_node(node, grads, retain_graph, create_graph, captures, needed, results,
               accumulate, buffers):
-    # Tensor hooks registered on this node's outputs, then retain_grad.
-    if node._pre_hooks:
-        for nr_hook in list(node._pre_hooks.values()):
+    # PyTorch's order: tensor hooks on this node's outputs, then retain_grad (which sees the
+    # tensor hooks' result), then the node's own pre-hooks.
+    pre = node._pre_hooks
+    if pre:
+        for nr_hook in list(pre.values()):
             if isinstance(nr_hook, tuple):
                 nr, hook = nr_hook
                 if grads[nr] is not None:
                     new = hook(grads[nr])
                     if new is not None:
                         grads[nr] = new
-            else:
-                new = nr_hook(tuple(grads))
-                if new is not None:
-                    grads = list(new)
     if node._retained:
         for nr, ref in node._retained.items():
             t = ref()
@@ -170,6 +194,12 @@ def _run_node(node, grads, retain_graph, create_graph, captures, needed, results
                     t._grad = g if create_graph else g.detach().clone()
                 else:
                     t._grad = t._grad + g
+    if pre:
+        for hook in list(pre.values()):
+            if not isinstance(hook, tuple):
+                new = hook(tuple(grads))
+                if new is not None:
+                    grads = list(new)
 
     if captures is not None:
         caps = captures.get(node)

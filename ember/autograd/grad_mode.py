@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import threading
 
 __all__ = ["no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled",
@@ -35,6 +36,8 @@ class _DecoratorContextManager:
     def __call__(self, func):
         if isinstance(func, type) or not callable(func):
             raise TypeError(f"{type(self).__name__} can only decorate functions")
+        if inspect.isgeneratorfunction(func):
+            return _wrap_generator(self._fresh, func)
 
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
@@ -55,6 +58,35 @@ class _DecoratorContextManager:
 
     def clone(self):
         return self._fresh()
+
+
+def _wrap_generator(make_ctx, func):
+    """A generator function whose body runs under the mode at every resume (the caller's mode
+    is back in force between items), as PyTorch does for decorated generators."""
+
+    @functools.wraps(func)
+    def generator(*args, **kwargs):
+        gen = func(*args, **kwargs)
+        try:
+            with make_ctx():
+                item = next(gen)
+            while True:
+                try:
+                    sent = yield item
+                except GeneratorExit:
+                    with make_ctx():
+                        gen.close()
+                    raise
+                except BaseException as exc:
+                    with make_ctx():
+                        item = gen.throw(exc)
+                else:
+                    with make_ctx():
+                        item = gen.send(sent)
+        except StopIteration as stop:
+            return stop.value
+
+    return generator
 
 
 class no_grad(_DecoratorContextManager):
@@ -95,6 +127,11 @@ class set_grad_enabled(_DecoratorContextManager):
         self._prev = state.enabled
         self.mode = bool(mode)
         state.enabled = self.mode
+
+    def __call__(self, func):
+        # Used as a decorator: the mode applies inside the function only.
+        state.enabled = self._prev
+        return super().__call__(func)
 
     def _fresh(self):
         return set_grad_enabled(self.mode)

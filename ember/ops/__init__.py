@@ -7,9 +7,9 @@ function (the function's first argument is the tensor).
 from __future__ import annotations
 
 from .._tensor import Tensor
-from . import creation, elementwise, index, linalg, random, reduce, shape  # noqa: F401
+from . import creation, elementwise, index, linalg, nn, random, reduce, shape  # noqa: F401
 
-_MODULES = (creation, elementwise, index, linalg, random, reduce, shape)
+_MODULES = (creation, elementwise, index, linalg, nn, random, reduce, shape)
 
 
 def _install() -> None:

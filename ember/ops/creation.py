@@ -1,8 +1,10 @@
-"""Tensor creation and conversion: tensor, zeros, ones, full, arange, to, clone, copy_."""
+"""Tensor creation and conversion: tensor, zeros, ones, full, arange, linspace, eye, to, clone,
+copy_."""
 
 from __future__ import annotations
 
 import builtins
+import math
 
 import numpy as np
 
@@ -10,9 +12,12 @@ from .. import _dtype as D
 from .._device import CPU, get_default_device, to_device
 from .._dispatch import Op, apply, apply_inplace
 from .._tensor import Tensor
+from .._tensor_str import set_printoptions
 
 __all__ = ["tensor", "as_tensor", "asarray", "from_numpy", "zeros", "ones", "full", "empty",
-           "zeros_like", "ones_like", "full_like", "empty_like", "arange", "clone"]
+           "zeros_like", "ones_like", "full_like", "empty_like", "arange", "linspace",
+           "logspace", "eye", "empty_strided", "tril_indices", "triu_indices", "clone",
+           "set_printoptions"]
 
 
 # -- placing arrays ----------------------------------------------------------------------------
@@ -35,7 +40,18 @@ def _place(arr, dev):
     if dev.type == "cpu":
         return arr
     from ..backends import cupy_backend
+    cupy_backend.check_dtype(arr.dtype)
     return cupy_backend.to_gpu(arr, dev.index)
+
+
+def _dtype_arg(d):
+    """A dtype argument: Python ``float``/``complex`` mean float64/complex128 here, as in
+    PyTorch (not the default dtype)."""
+    if d is float:
+        return D.float64
+    if d is complex:
+        return D.complex128
+    return D.to_dtype(d)
 
 
 def _new(arr, requires_grad=False):
@@ -45,107 +61,254 @@ def _new(arr, requires_grad=False):
     return t
 
 
-def _factory(fill, size, dtype, device, requires_grad, default=None):
-    size = _size_arg(size)
-    dt = D.to_dtype(dtype) if dtype is not None else (default or D.get_default_dtype())
-    dev = _resolve_device(device)
+def _factory(fill, size, dtype, device, requires_grad, default=None, out=None, op="empty"):
+    """Build a tensor with ``fill(xp, shape, np_dtype)`` on the right device (or into out)."""
+    size = _size_arg(size, op)
+    if out is not None:
+        dt = _dtype_arg(dtype) if dtype is not None else out.dtype
+        dev = out.device
+    else:
+        dt = _dtype_arg(dtype) if dtype is not None else (default or D.get_default_dtype())
+        dev = _resolve_device(device)
     xp = _xp_for(dev)
     if dev.type == "cuda":
+        from ..backends import cupy_backend
+        cupy_backend.check_dtype(dt.np, op)
         with xp.cuda.Device(dev.index):
             arr = fill(xp, size, dt.np)
     else:
         arr = fill(xp, size, dt.np)
+    if out is not None:
+        return _into_out(out, _new(arr), op)
     return _new(arr, requires_grad)
 
 
-def _size_arg(size):
+def _into_out(out, t, op):
+    """Write a result into ``out=``, resizing out like PyTorch when the shape differs."""
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{op}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    if out.dtype is not t.dtype:
+        raise RuntimeError(f"{op}: Expected out tensor to have dtype {t.dtype}, but got "
+                           f"{out.dtype} instead")
+    if tuple(out.shape) != tuple(t.shape):
+        resize = getattr(out, "resize_", None)
+        if resize is None:
+            raise RuntimeError(f"{op}: out= has shape {tuple(out.shape)}, expected "
+                               f"{tuple(t.shape)}")
+        resize(tuple(t.shape))
+    from ..autograd.grad_mode import no_grad
+    with no_grad():
+        copy_(out, t)
+    return out
+
+
+def _require_size(size, op):
+    if not size:
+        raise TypeError(f'{op}() missing 1 required positional arguments: "size" (pass () for '
+                        "a 0-d tensor)")
+
+
+def _size_arg(size, op="empty"):
+    """Sizes given as varargs, one tuple/list/Size, or 0-d integer tensors."""
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = tuple(size[0])
     out = []
     for s in size:
-        if isinstance(s, Tensor):
+        if isinstance(s, Tensor) and s._data.ndim == 0 and s._data.dtype.kind in "iu":
             s = int(s.item())
-        if not isinstance(s, (int, np.integer)) or isinstance(s, bool):
-            raise TypeError(f"expected a sequence of integers as the size, got {size!r}")
+        if not isinstance(s, (int, np.integer)) or isinstance(s, (bool, np.bool_)):
+            raise TypeError(f"{op}(): argument 'size' must be tuple of ints, but found element "
+                            f"of type {type(s).__name__} ({size!r})")
         if s < 0:
-            raise RuntimeError(f"Trying to create tensor with negative dimension {s}: "
-                               f"{list(size)}")
+            raise RuntimeError(f"{op}: Trying to create tensor with negative dimension {s}: "
+                               f"{[int(x) for x in size]}")
         out.append(int(s))
     return tuple(out)
 
 
 # -- from data ---------------------------------------------------------------------------------
 
-def _infer_dtype(data):
-    """PyTorch's dtype for nested Python data: bool < int64 < default float < complex."""
-    if isinstance(data, Tensor):
-        return data.dtype
-    if isinstance(data, np.ndarray):
-        return D.from_numpy_dtype(data.dtype)
-    if isinstance(data, np.generic):
-        return D.from_numpy_dtype(data.dtype)
-    if isinstance(data, builtins.bool):
+_PY_SCALARS = {builtins.bool, int, float, complex}
+
+
+def _scalar_dtype(x):
+    """dtype of one non-sequence element of tensor()'s data."""
+    t = type(x)
+    if t is builtins.bool:
         return D.bool
-    if isinstance(data, int):
+    if t is int:
         return D.int64
-    if isinstance(data, float):
+    if t is float:
         return D.get_default_dtype()
-    if isinstance(data, complex):
+    if t is complex:
         return D.get_default_dtype().to_complex()
-    if isinstance(data, (list, tuple)):
-        best = None
-        for x in data:
-            d = _infer_dtype(x)
-            if best is None or d._category > best._category or \
-                    (isinstance(x, (Tensor, np.ndarray)) and d._category == best._category and
-                     d is not best):
-                best = d if best is None or d._category >= best._category else best
-        return best or D.get_default_dtype()
-    if hasattr(data, "__array__") or hasattr(data, "__array_interface__"):
-        return D.from_numpy_dtype(np.asarray(data).dtype)
-    raise TypeError(f"Could not infer dtype of {type(data).__name__}")
+    if isinstance(x, Tensor):
+        return x.dtype
+    if isinstance(x, (np.ndarray, np.generic)):
+        return D.from_numpy_dtype(x.dtype)
+    if isinstance(x, (str, bytes)):
+        raise TypeError(f"tensor(): invalid data type '{t.__name__}' (new(): invalid data "
+                        f"type '{t.__name__}')")
+    if isinstance(x, builtins.bool | int | float | complex):     # subclasses (IntEnum, ...)
+        return _scalar_dtype(t.__mro__[[c in _PY_SCALARS for c in t.__mro__].index(True)]())
+    raise RuntimeError(f"Could not infer dtype of {t.__name__}")
 
 
-def _to_numpy(data, dt):
-    if isinstance(data, Tensor):
-        return data._data if type(data._data) is np.ndarray else data._data.get()
-    if isinstance(data, (list, tuple)):
-        if any(isinstance(x, Tensor) for x in _flat_items(data)):
-            data = _tensors_to_lists(data)
-        try:
-            return np.array(data, dtype=dt.np)
-        except ValueError as e:
-            raise ValueError(f"tensor(): nested sequences of different lengths ({e})") from None
-    return np.asarray(data)
+def _is_seq(x) -> bool:
+    return isinstance(x, (list, tuple, range))
 
 
-def _flat_items(data):
+def _fast_dtype(data):
+    """dtype of nested lists of Python numbers, one C-level type scan per innermost list;
+    None when anything else (tensors, arrays, mixed nesting) is inside."""
+    types: set = set()
     stack = [data]
     while stack:
         x = stack.pop()
-        if isinstance(x, (list, tuple)):
+        ts = set(map(type, x))
+        if ts & _SEQ_TYPES:
+            if not ts <= _SEQ_TYPES:
+                return None
             stack.extend(x)
         else:
-            yield x
+            types |= ts
+    if not types or not types <= _PY_SCALARS:
+        return None
+    if complex in types:
+        return D.get_default_dtype().to_complex()
+    if float in types:
+        return D.get_default_dtype()
+    if int in types:
+        return D.int64
+    return D.bool
 
 
-def _tensors_to_lists(data):
+_SEQ_TYPES = {list, tuple, range}
+
+
+def _walk(data):
+    """Shape and promoted dtype of nested data, with PyTorch's errors for ragged input."""
+    shape: list = []
+    dtype = [None]
+    leaf_depth = [None]
+
+    def leaf(x, depth):
+        if leaf_depth[0] is None:
+            leaf_depth[0] = depth
+            if depth < len(shape):
+                raise TypeError(f"tensor(): expected a sequence at dim {depth}, got "
+                                f"{type(x).__name__} (not a sequence)")
+        elif depth != leaf_depth[0]:
+            if depth < leaf_depth[0]:
+                raise TypeError(f"tensor(): expected a sequence at dim {depth}, got "
+                                f"{type(x).__name__} (not a sequence)")
+            raise TypeError(f"tensor(): expected a number at dim {leaf_depth[0]}, got a "
+                            "sequence ('list' object cannot be interpreted as a number)")
+        d = _scalar_dtype(x)
+        dtype[0] = d if dtype[0] is None else D.promote_types(dtype[0], d)
+
+    def visit(x, depth):
+        if isinstance(x, Tensor) and x._data.ndim == 0 or not (
+                _is_seq(x) or isinstance(x, (np.ndarray, Tensor))):
+            leaf(x, depth)
+            return
+        if isinstance(x, Tensor):
+            if x._data.size != 1:
+                raise ValueError("only one element tensors can be converted to Python scalars "
+                                 f"(tensor(): got a tensor of shape {tuple(x.shape)} inside a "
+                                 "sequence; stack tensors with ember.stack)")
+            leaf(x, depth)
+            return
+        sub = tuple(x.shape) if isinstance(x, np.ndarray) else (len(x),)
+        for k, n in enumerate(sub):
+            dim = depth + k
+            if dim == len(shape):
+                if leaf_depth[0] is not None and dim >= leaf_depth[0]:
+                    raise TypeError("tensor(): expected a number, got a sequence ('list' "
+                                    "object cannot be interpreted as an integer)")
+                shape.append(n)
+            elif shape[dim] != n:
+                raise ValueError(f"expected sequence of length {shape[dim]} at dim {dim} "
+                                 f"(got {n})")
+        if isinstance(x, np.ndarray):
+            if x.size == 0 and leaf_depth[0] is None:
+                leaf_depth[0] = depth + x.ndim
+            if x.ndim:
+                leaf(x.flat[0] if x.size else x.dtype.type(0), depth + x.ndim)
+                d = D.from_numpy_dtype(x.dtype)
+                dtype[0] = D.promote_types(dtype[0], d)
+            return
+        for item in x:
+            visit(item, depth + 1)
+
+    visit(data, 0)
+    return tuple(shape), dtype[0]
+
+
+def _to_plain(data):
+    """Nested data with tensors and arrays replaced by Python numbers and lists."""
     if isinstance(data, Tensor):
-        if data._data.size != 1 and data._data.ndim != 0:
-            return data.tolist()
         return data.item()
-    if isinstance(data, (list, tuple)):
-        return [_tensors_to_lists(x) for x in data]
+    if isinstance(data, np.ndarray):
+        return data.tolist() if data.dtype != D.bfloat16.np else data.astype(float).tolist()
+    if _is_seq(data):
+        return [_to_plain(x) for x in data]
     return data
 
 
-def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
-    """A new tensor holding a copy of ``data`` (nested lists, numbers, arrays or tensors).
+def _from_data(data, dtype):
+    """A NumPy array for tensor(data, dtype=dtype) and the dtype it gets."""
+    if isinstance(data, Tensor):
+        arr = data._data if type(data._data) is np.ndarray else data._data.get()
+        dt = _dtype_arg(dtype) if dtype is not None else data.dtype
+        return arr, dt
+    if isinstance(data, (np.ndarray, np.generic)):
+        dt = _dtype_arg(dtype) if dtype is not None else D.from_numpy_dtype(data.dtype)
+        return np.asarray(data), dt
+    if not _is_seq(data):
+        dt = _dtype_arg(dtype) if dtype is not None else _scalar_dtype(data)
+        return np.asarray(data.item() if hasattr(data, "item") and not isinstance(
+            data, (int, float, complex)) else data), dt
+    inferred = _fast_dtype(data)
+    plain = data
+    if inferred is not None:
+        dt = _dtype_arg(dtype) if dtype is not None else inferred
+        try:
+            if dt.is_complex or not inferred.is_complex:
+                return np.array(data, dtype=dt.np if dt is not D.bfloat16 else np.float64), dt
+        except ValueError:
+            inferred = None                      # ragged: _walk names the bad dim
+    if inferred is None:
+        shape, inferred = _walk(data)
+        if inferred is None:                     # only empty sequences
+            inferred = D.get_default_dtype()
+        plain = _to_plain(data)
+    dt = _dtype_arg(dtype) if dtype is not None else inferred
+    if dt.is_complex or not inferred.is_complex:
+        arr = np.array(plain, dtype=dt.np if dt is not D.bfloat16 else np.float64)
+    else:
+        arr = np.array(plain, dtype=np.complex128).real
+    return arr, dt
+
+
+def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False) -> Tensor:
+    """A new tensor holding a copy of ``data``.
+
+    Args:
+        data: a number, nested lists/tuples of numbers (or of one-element tensors), a NumPy
+            array or a tensor. The dtype is inferred like PyTorch: bool < int64 < the default
+            float dtype < complex, NumPy and tensor elements keep theirs, mixtures promote.
+        dtype, device, requires_grad: of the result.
+
+    Returns:
+        A leaf tensor that owns its memory.
 
     Example:
         >>> import ember
-        >>> ember.tensor([[1.0, 2.0]])
-        tensor([[1., 2.]])
+        >>> ember.tensor([[1, 2.5]])
+        tensor([[1.0000, 2.5000]])
+        >>> ember.tensor([True, 2]).dtype
+        torch.int64
     """
     if isinstance(data, Tensor):
         import warnings
@@ -153,28 +316,37 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
                       "sourceTensor.detach().clone() or sourceTensor.detach().clone()."
                       "requires_grad_(True), rather than torch.tensor(sourceTensor).",
                       UserWarning, stacklevel=2)
-    dt = D.to_dtype(dtype) if dtype is not None else _infer_dtype(data)
-    if dtype is None and isinstance(data, Tensor):
-        dev = data.device if device is None else _resolve_device(device)
-    else:
-        dev = _resolve_device(device)
-    if isinstance(data, Tensor) and data.is_cuda and dev.type == "cuda":
-        arr = data._data.astype(dt.np, copy=True)
-    else:
-        arr = np.array(_to_numpy(data, dt), dtype=dt.np, copy=True)
-        arr = _place(arr, dev)
-    return _new(arr, requires_grad)
+        if data.is_cuda and device is None:
+            device = data.device
+    if data is None:
+        raise RuntimeError("Could not infer dtype of NoneType")
+    if isinstance(data, Tensor) and data.is_cuda and _resolve_device(device).type == "cuda":
+        dt = _dtype_arg(dtype) if dtype is not None else data.dtype
+        return _new(data._data.astype(dt.np, copy=True), requires_grad)
+    arr, dt = _from_data(data, dtype)
+    if arr.dtype.kind == "c" and dt.np.kind != "c":
+        arr = arr.real
+    arr = np.array(arr, dtype=dt.np, copy=True)
+    return _new(_place(arr, _resolve_device(device)), requires_grad)
 
 
-def as_tensor(data, dtype=None, device=None):
-    """Like tensor(), but shares memory with ``data`` when dtype and device allow."""
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """Like tensor(), but shares memory with ``data`` (a tensor or NumPy array) when dtype and
+    device allow; no copy warning for tensors.
+
+    Example:
+        >>> import ember, numpy as np
+        >>> a = np.arange(3)
+        >>> t = ember.as_tensor(a); t[0] = 7; int(a[0])
+        7
+    """
     if isinstance(data, Tensor):
-        if (dtype is None or D.to_dtype(dtype) is data.dtype) and \
+        if (dtype is None or _dtype_arg(dtype) is data.dtype) and \
                 (device is None or to_device(device) == data.device):
             return data
         return data.to(dtype=dtype, device=device)
     if isinstance(data, np.ndarray) and (device is None or to_device(device).type == "cpu"):
-        arr = data if dtype is None else data.astype(D.to_dtype(dtype).np, copy=False)
+        arr = data if dtype is None else data.astype(_dtype_arg(dtype).np, copy=False)
         D.from_numpy_dtype(arr.dtype)
         return _new(arr)
     if hasattr(data, "__cuda_array_interface__") and device is None and dtype is None:
@@ -183,18 +355,44 @@ def as_tensor(data, dtype=None, device=None):
     return tensor(data, dtype=dtype, device=device)
 
 
-def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False):
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False) -> Tensor:
+    """Convert obj (tensor, NumPy array, buffer, scalar or sequence) to a tensor, sharing
+    memory unless ``copy=True`` or dtype/device force a copy (``copy=False`` then raises).
+
+    Example:
+        >>> import ember
+        >>> ember.asarray([1, 2.5])
+        tensor([1.0000, 2.5000])
+    """
     if copy:
-        t = tensor(obj.detach() if isinstance(obj, Tensor) else obj, dtype=dtype, device=device)
+        import warnings
+        base = obj.detach() if isinstance(obj, Tensor) else obj
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            t = tensor(base, dtype=dtype, device=device)
     else:
         t = as_tensor(obj, dtype=dtype, device=device)
+        shares = t is obj or (isinstance(obj, np.ndarray) and t._data is obj)
+        if copy is False and isinstance(obj, (Tensor, np.ndarray)) and not shares:
+            raise ValueError(f"asarray: can't avoid a copy (dtype {dtype}, device {device}) "
+                             "with copy=False")
     if requires_grad:
+        if t is obj:
+            t = t.detach()
         t.requires_grad_(True)
     return t
 
 
 def from_numpy(ndarray) -> Tensor:
-    """A cpu tensor sharing memory with a NumPy array."""
+    """A cpu tensor sharing memory with a NumPy array (writes show through both ways).
+
+    Example:
+        >>> import ember, numpy as np
+        >>> a = np.zeros(2)
+        >>> ember.from_numpy(a).add_(1); a
+        tensor([1., 1.], dtype=torch.float64)
+        array([1., 1.])
+    """
     if not isinstance(ndarray, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
     D.from_numpy_dtype(ndarray.dtype)
@@ -202,37 +400,77 @@ def from_numpy(ndarray) -> Tensor:
         raise ValueError("At least one stride in the given numpy array is negative, and tensors "
                          "with negative strides are not currently supported. (You can probably "
                          "work around this by making a copy of your array  with array.copy().) ")
+    if not ndarray.dtype.isnative:
+        raise TypeError(f"from_numpy: can't convert a byte-swapped array ({ndarray.dtype}); "
+                        "use array.astype(array.dtype.newbyteorder('='))")
     return _new(ndarray)
 
 
 # -- factories ---------------------------------------------------------------------------------
 
 def zeros(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
-          pin_memory=False):
-    """A tensor of zeros."""
-    return _factory(lambda xp, s, d: xp.zeros(s, dtype=d), size, dtype, device, requires_grad)
+          pin_memory=False) -> Tensor:
+    """A tensor of zeros; size as varargs, a tuple/list or a Size.
+
+    Example:
+        >>> import ember
+        >>> ember.zeros(2, 3, dtype=ember.int32).shape
+        torch.Size([2, 3])
+    """
+    _require_size(size, "zeros")
+    return _factory(lambda xp, s, d: xp.zeros(s, dtype=d), size, dtype, device, requires_grad,
+                    out=out, op="zeros")
 
 
 def ones(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
-         pin_memory=False):
-    """A tensor of ones."""
-    return _factory(lambda xp, s, d: xp.ones(s, dtype=d), size, dtype, device, requires_grad)
+         pin_memory=False) -> Tensor:
+    """A tensor of ones.
+
+    Example:
+        >>> import ember
+        >>> ember.ones(2)
+        tensor([1., 1.])
+    """
+    _require_size(size, "ones")
+    return _factory(lambda xp, s, d: xp.ones(s, dtype=d), size, dtype, device, requires_grad,
+                    out=out, op="ones")
 
 
 def empty(*size, out=None, dtype=None, layout=None, device=None, requires_grad=False,
-          pin_memory=False, memory_format=None):
-    """An uninitialised tensor."""
-    return _factory(lambda xp, s, d: xp.empty(s, dtype=d), size, dtype, device, requires_grad)
+          pin_memory=False, memory_format=None) -> Tensor:
+    """An uninitialised tensor.
+
+    Example:
+        >>> import ember
+        >>> ember.empty(2, 3).shape
+        torch.Size([2, 3])
+    """
+    _require_size(size, "empty")
+    return _factory(lambda xp, s, d: xp.empty(s, dtype=d), size, dtype, device, requires_grad,
+                    out=out, op="empty")
 
 
 def full(size, fill_value, *, out=None, dtype=None, layout=None, device=None,
-         requires_grad=False):
-    """A tensor filled with ``fill_value`` (its dtype follows the value when not given)."""
+         requires_grad=False) -> Tensor:
+    """A tensor filled with ``fill_value``; without dtype, a bool value gives bool, an int
+    int64, a float the default dtype, a complex the default complex dtype.
+
+    Example:
+        >>> import ember
+        >>> ember.full((2,), 7)
+        tensor([7, 7])
+    """
+    if not isinstance(size, (tuple, list)):
+        raise TypeError(f"full(): argument 'size' (position 1) must be tuple of ints, not "
+                        f"{type(size).__name__}")
     if isinstance(fill_value, Tensor):
+        if fill_value._data.size != 1:
+            raise RuntimeError(f"full: fill_value must be a number or a one-element tensor, "
+                               f"got shape {tuple(fill_value.shape)}")
         fill_value = fill_value.item()
     default = D.scalar_dtype(fill_value) if dtype is None else None
     return _factory(lambda xp, s, d: xp.full(s, fill_value, dtype=d), (size,), dtype, device,
-                    requires_grad, default=default)
+                    requires_grad, default=default, out=out, op="full")
 
 
 def _like(input, dtype, device):
@@ -241,56 +479,262 @@ def _like(input, dtype, device):
 
 
 def zeros_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
-               memory_format=None):
+               memory_format=None) -> Tensor:
+    """zeros with input's shape, dtype and device (each overridable)."""
     dt, dev = _like(input, dtype, device)
     return zeros(input.shape, dtype=dt, device=dev, requires_grad=requires_grad)
 
 
 def ones_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
-              memory_format=None):
+              memory_format=None) -> Tensor:
+    """ones with input's shape, dtype and device."""
     dt, dev = _like(input, dtype, device)
     return ones(input.shape, dtype=dt, device=dev, requires_grad=requires_grad)
 
 
 def empty_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
-               memory_format=None):
+               memory_format=None) -> Tensor:
+    """empty with input's shape, dtype and device."""
     dt, dev = _like(input, dtype, device)
     return empty(input.shape, dtype=dt, device=dev, requires_grad=requires_grad)
 
 
 def full_like(input, fill_value, *, dtype=None, layout=None, device=None, requires_grad=False,
-              memory_format=None):
+              memory_format=None) -> Tensor:
+    """full with input's shape, dtype (the value is cast to it) and device."""
     dt, dev = _like(input, dtype, device)
-    return full(input.shape, fill_value, dtype=dt, device=dev, requires_grad=requires_grad)
+    return full(tuple(input.shape), fill_value, dtype=dt, device=dev,
+                requires_grad=requires_grad)
+
+
+def _number(v, op):
+    if isinstance(v, Tensor):
+        if v._data.size != 1:
+            raise RuntimeError(f"{op}: expected a number or a one-element tensor, got shape "
+                               f"{tuple(v.shape)}")
+        return v.item(), v.dtype
+    if isinstance(v, np.generic):
+        return v.item(), None
+    if not isinstance(v, (int, float, complex)):
+        raise TypeError(f"{op}(): expected a number, got {type(v).__name__}")
+    return v, None
 
 
 def arange(start, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
-           requires_grad=False):
-    """Values from start to end (exclusive) by step; int64 unless a bound is a float."""
+           requires_grad=False) -> Tensor:
+    """Values from start to end (exclusive) by step: ``ceil((end - start) / step)`` of them.
+
+    int64 unless a bound or the step is a float (then the default dtype).
+
+    Example:
+        >>> import ember
+        >>> ember.arange(1, 2.5, 0.5)
+        tensor([1.0000, 1.5000, 2.0000])
+    """
     if end is None:
         start, end = 0, start
-    vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
-    start, end, step = vals
+    vals = [_number(v, "arange") for v in (start, end, step)]
+    start, end, step = (v for v, _ in vals)
+    if builtins.any(isinstance(v, complex) for v in (start, end, step)):
+        raise RuntimeError("arange: complex start, end or step is not supported")
     if step == 0:
         raise RuntimeError("arange: step must be nonzero")
+    if not all(math.isfinite(v) for v in (start, end)):
+        raise RuntimeError(f"arange: unsupported range: {start} -> {end}")
     if (end - start) * step < 0:
-        raise RuntimeError(f"arange: upper bound and larger bound inconsistent with step sign "
+        raise RuntimeError(f"arange: upper bound and lower bound inconsistent with step sign "
                            f"(start={start}, end={end}, step={step})")
     if dtype is None:
-        is_float = builtins.any(isinstance(v, float) or isinstance(v, np.floating) for v in vals)
+        is_float = builtins.any(isinstance(v, float) or (d is not None and d.is_floating_point)
+                                for v, d in vals)
         dt = D.get_default_dtype() if is_float else D.int64
     else:
-        dt = D.to_dtype(dtype)
-    import math
+        dt = _dtype_arg(dtype)
     n = builtins.max(0, math.ceil((end - start) / step))
+    int_math = dt.np.kind in "iu" and all(isinstance(v, int) for v in (start, end, step))
 
     def fill(xp, size, d):
-        # Computed in float64/int64 then cast, like PyTorch (start + i * step).
-        base = xp.arange(n, dtype=np.float64 if dt.is_floating_point or
-                         builtins.any(isinstance(v, float) for v in vals) else np.int64)
-        return (start + base * step).astype(d)
+        # start + i * step in float64 (int64 for integer bounds), then cast, like PyTorch.
+        if int_math:
+            return (start + xp.arange(n, dtype=np.int64) * step).astype(d)
+        return (start + xp.arange(n, dtype=np.float64) * step).astype(d)
 
-    return _factory(fill, (n,), dt, device, requires_grad)
+    return _factory(fill, (n,), dt, device, requires_grad, out=out, op="arange")
+
+
+def _range_dtype(dtype, *values):
+    if dtype is not None:
+        return _dtype_arg(dtype)
+    if builtins.any(isinstance(v, complex) for v in values):
+        return D.get_default_dtype().to_complex()
+    return D.get_default_dtype()
+
+
+def _linspace_values(xp, start, end, steps, work):
+    """PyTorch's two-sided linspace: the first half counts up from start, the second half
+    down from end, so both ends are exact."""
+    if steps == 1:
+        return xp.asarray([start], dtype=work)
+    i = xp.arange(steps, dtype=work)
+    step = (work(end) - work(start)) / (steps - 1) if isinstance(work, type) else \
+        (end - start) / (steps - 1)
+    half = steps // 2
+    up = work(start) + step * i
+    down = work(end) - step * (steps - 1 - i)
+    return xp.where(xp.arange(steps) < half, up, down)
+
+
+def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None,
+             requires_grad=False) -> Tensor:
+    """``steps`` values evenly spaced from start to end (both included).
+
+    Example:
+        >>> import ember
+        >>> ember.linspace(0, 1, 5)
+        tensor([0.0000, 0.2500, 0.5000, 0.7500, 1.0000])
+    """
+    start, _ = _number(start, "linspace")
+    end, _ = _number(end, "linspace")
+    steps = _steps(steps, "linspace")
+    dt = _range_dtype(dtype, start, end)
+    work = np.complex128 if dt.is_complex else np.float64
+    if dt.is_floating_point and dt.np == np.float32:
+        work = np.float32
+
+    def fill(xp, size, d):
+        if steps == 0:
+            return xp.zeros(0, dtype=d)
+        return _linspace_values(xp, start, end, steps, work).astype(d)
+
+    return _factory(fill, (steps,), dt, device, requires_grad, out=out, op="linspace")
+
+
+def _steps(steps, op):
+    if isinstance(steps, Tensor):
+        steps = int(steps.item())
+    if not isinstance(steps, (int, np.integer)) or isinstance(steps, bool):
+        raise TypeError(f"{op}(): argument 'steps' must be int, not {type(steps).__name__}")
+    if steps < 0:
+        raise RuntimeError(f"{op}: number of steps must be non-negative, got {steps}")
+    return int(steps)
+
+
+def logspace(start, end, steps, base=10.0, *, out=None, dtype=None, layout=None, device=None,
+             requires_grad=False) -> Tensor:
+    """``steps`` values from base**start to base**end, evenly spaced in the exponent.
+
+    Example:
+        >>> import ember
+        >>> ember.logspace(0, 2, 3)
+        tensor([  1.,  10., 100.])
+    """
+    start, _ = _number(start, "logspace")
+    end, _ = _number(end, "logspace")
+    steps = _steps(steps, "logspace")
+    dt = _range_dtype(dtype, start, end)
+    work = np.complex128 if dt.is_complex else np.float64
+
+    def fill(xp, size, d):
+        if steps == 0:
+            return xp.zeros(0, dtype=d)
+        return xp.power(work(base), _linspace_values(xp, start, end, steps, work)).astype(d)
+
+    return _factory(fill, (steps,), dt, device, requires_grad, out=out, op="logspace")
+
+
+def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None,
+        requires_grad=False) -> Tensor:
+    """An n x m matrix (m defaults to n) with ones on the diagonal.
+
+    Example:
+        >>> import ember
+        >>> ember.eye(2, 3, dtype=ember.int64)
+        tensor([[1, 0, 0],
+                [0, 1, 0]])
+    """
+    n = int(n)
+    m = n if m is None else int(m)
+    if n < 0:
+        raise RuntimeError(f"eye: n must be greater or equal to 0, got {n}")
+    if m < 0:
+        raise RuntimeError(f"eye: m must be greater or equal to 0, got {m}")
+    return _factory(lambda xp, s, d: xp.eye(n, m, dtype=d), (n, m), dtype, device,
+                    requires_grad, out=out, op="eye")
+
+
+def empty_strided(size, stride, *, dtype=None, layout=None, device=None, requires_grad=False,
+                  pin_memory=False) -> Tensor:
+    """An uninitialised tensor with the given strides (in elements).
+
+    Example:
+        >>> import ember
+        >>> ember.empty_strided((2, 3), (1, 2)).stride()
+        (1, 2)
+    """
+    size = _size_arg((size,), "empty_strided")
+    stride = tuple(int(s) for s in stride)
+    if len(stride) != len(size):
+        raise RuntimeError(f"empty_strided: mismatch in length of strides and shape (size "
+                           f"{list(size)}, stride {list(stride)})")
+    if builtins.any(s < 0 for s in stride):
+        raise RuntimeError(f"empty_strided: strides must be non-negative, got {list(stride)}")
+    numel = 0 if 0 in size else 1 + builtins.sum((n - 1) * s for n, s in zip(size, stride))
+    dt = _dtype_arg(dtype) if dtype is not None else D.get_default_dtype()
+    dev = _resolve_device(device)
+    xp = _xp_for(dev)
+    if dev.type == "cuda":
+        from ..backends import cupy_backend
+        cupy_backend.check_dtype(dt.np, "empty_strided")
+        with xp.cuda.Device(dev.index):
+            buf = xp.empty(numel, dtype=dt.np)
+    else:
+        buf = np.empty(numel, dtype=dt.np)
+    item = dt.itemsize
+    if dev.type == "cuda":
+        arr = xp.lib.stride_tricks.as_strided(buf, size, tuple(s * item for s in stride))
+    else:
+        arr = np.lib.stride_tricks.as_strided(buf, size, tuple(s * item for s in stride),
+                                              writeable=True)
+    return _new(arr, requires_grad)
+
+
+def _tri_indices(op, row, col, offset, dtype, device, lower):
+    row, col, offset = int(row), int(col), int(offset)
+    if row < 0:
+        raise RuntimeError(f"{op}: row must be non-negative, got {row}")
+    if col < 0:
+        raise RuntimeError(f"{op}: col must be non-negative, got {col}")
+    dt = _dtype_arg(dtype) if dtype is not None else D.int64
+    if dt.np.kind not in "iu":
+        raise RuntimeError(f"{op}: \"{op}\" not implemented for '{dt}' (dtype must be an "
+                           "integer type)")
+    r, c = (np.tril_indices if lower else np.triu_indices)(row, offset, col)
+    arr = np.stack([r, c]).astype(dt.np).reshape(2, -1)
+    return _new(_place(np.ascontiguousarray(arr), _resolve_device(device)))
+
+
+def tril_indices(row, col, offset=0, *, dtype=None, device=None, layout=None) -> Tensor:
+    """(2, N) row/column indices of the lower triangle of a row x col matrix, row-major.
+
+    Example:
+        >>> import ember
+        >>> ember.tril_indices(3, 3)
+        tensor([[0, 1, 1, 2, 2, 2],
+                [0, 0, 1, 0, 1, 2]])
+    """
+    return _tri_indices("tril_indices", row, col, offset, dtype, device, True)
+
+
+def triu_indices(row, col, offset=0, *, dtype=None, device=None, layout=None) -> Tensor:
+    """(2, N) row/column indices of the upper triangle of a row x col matrix, row-major.
+
+    Example:
+        >>> import ember
+        >>> ember.triu_indices(2, 3)
+        tensor([[0, 0, 0, 1, 1],
+                [0, 1, 2, 1, 2]])
+    """
+    return _tri_indices("triu_indices", row, col, offset, dtype, device, False)
 
 
 # -- conversion ops ----------------------------------------------------------------------------
@@ -334,24 +778,42 @@ def _array_device(arr):
     return device_of(arr)
 
 
+def _is_dtype_arg(a) -> bool:
+    return isinstance(a, D.dtype) or a is float or a is int or a is builtins.bool or \
+        a is complex
+
+
 def _parse_to(args, kwargs):
+    """to(dtype), to(device, dtype), to(tensor), each with optional non_blocking and copy
+    (positional or keyword)."""
     dtype = kwargs.pop("dtype", None)
     device = kwargs.pop("device", None)
     copy = kwargs.pop("copy", False)
     kwargs.pop("non_blocking", None)
     kwargs.pop("memory_format", None)
+    if kwargs:
+        raise TypeError(f"to() received an invalid combination of arguments: unexpected "
+                        f"keyword arguments {list(kwargs)}")
+    flags = []
     for a in args:
         if isinstance(a, Tensor):
             dtype, device = a.dtype, a.device
-        elif isinstance(a, D.dtype) or a in (float, int, builtins.bool) or isinstance(a, str) and a.startswith("torch.") and a[6:] in D._BY_NAME:
+        elif _is_dtype_arg(a):
             dtype = a
-        elif a is None or isinstance(a, builtins.bool):
+        elif isinstance(a, builtins.bool):
+            flags.append(a)                    # non_blocking, then copy
+        elif a is None:
             continue
-        else:
+        elif (isinstance(a, (str, int)) or hasattr(a, "type") and hasattr(a, "index")) \
+                and device is None and dtype is None:
             device = a
-    if kwargs:
-        raise TypeError(f"to() got unexpected keyword arguments {list(kwargs)}")
-    return (D.to_dtype(dtype) if dtype is not None else None,
+        else:
+            raise TypeError(f"to() received an invalid combination of arguments: got "
+                            f"{tuple(type(x).__name__ for x in args)}; expected (device, dtype), "
+                            "(dtype) or (tensor), each with optional non_blocking and copy")
+    if len(flags) > 1:
+        copy = copy or flags[1]
+    return (_dtype_arg(dtype) if dtype is not None else None,
             to_device(device) if device is not None else None, copy)
 
 
@@ -406,10 +868,17 @@ class Copy(Op):
     @staticmethod
     def backward(ctx, grad):
         from ._broadcast import sum_to
-        g_src = sum_to(grad, ctx.in_shapes[1])
-        if ctx.src_dtype is not None and g_src._data.dtype != ctx.src_dtype:
-            g_src = apply(ToCopy, g_src, dtype=ctx.src_dtype, device=None)
-        return None, g_src
+        need = ctx.needs_input_grad
+        # The old values of dst are overwritten: their gradient is zero (PyTorch's rule).
+        g_dst = zeros_like(grad) if need[0] else None
+        g_src = None
+        if len(need) > 1 and need[1]:
+            g_src = sum_to(grad, ctx.in_shapes[1])
+            if ctx.src_dtype is not None and g_src._data.dtype != ctx.src_dtype:
+                if g_src._data.dtype.kind == "c" and ctx.src_dtype.kind != "c":
+                    g_src = g_src.real
+                g_src = apply(ToCopy, g_src, dtype=ctx.src_dtype, device=None)
+        return g_dst, g_src
 
 
 def copy_(self, src, non_blocking=False):
@@ -418,6 +887,10 @@ def copy_(self, src, non_blocking=False):
         src = tensor(src, dtype=self.dtype, device=self.device)
     elif src.device != self.device:
         src = src.to(self.device)
+    if src.is_complex() and not self.is_complex():
+        import warnings
+        warnings.warn("Casting complex values to real discards the imaginary part",
+                      UserWarning, stacklevel=2)
     return apply_inplace(Copy, self, src)
 
 
@@ -449,7 +922,7 @@ def _type(self, dtype=None, non_blocking=False, **kwargs):
         inv = {v: k for k, v in _LEGACY.items()}
         if name not in inv:
             raise ValueError(f"invalid type: '{dtype}'")
-        t = to(self, D.to_dtype(inv[name]))
+        t = to(self, _dtype_arg(inv[name]))
         return t.cuda() if ".cuda." in dtype else t
     return to(self, dtype)
 

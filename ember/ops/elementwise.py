@@ -1,21 +1,103 @@
-"""Elementwise ops: arithmetic, unary math, comparisons, where."""
+"""Elementwise ops: arithmetic, unary math, special functions, comparisons, bitwise and
+logical ops, complex helpers, where.
+
+Each op is an ``Op`` class (forward on backend arrays through ``ctx.xp``, backward with
+ember Tensor ops so that double backward works) plus a thin public function. In-place
+variants and Tensor methods are built at the end of the file (``TENSOR_METHODS``).
+"""
 
 from __future__ import annotations
 
 import builtins
+import math
+
+import numpy as np
 
 from .._dispatch import Op, apply, apply_inplace
 from .._errors import broadcast_error
 from ._broadcast import sum_to
 
-__all__ = ["add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "neg",
-           "negative", "pow", "exp", "log", "sqrt", "abs", "absolute", "tanh", "sigmoid",
-           "relu", "eq", "ne", "lt", "le", "gt", "ge", "where", "maximum", "minimum", "clamp",
-           "clip", "square", "reciprocal", "rsqrt", "sin", "cos", "bitwise_not", "logical_not"]
+__all__ = [
+    # arithmetic
+    "add", "sub", "subtract", "rsub", "mul", "multiply", "div", "divide", "true_divide",
+    "floor_divide", "remainder", "fmod", "neg", "negative", "positive", "pow", "float_power",
+    "reciprocal", "square", "addcmul", "addcdiv", "lerp",
+    # exponentials, logarithms, powers
+    "exp", "exp2", "expm1", "log", "log1p", "log2", "log10", "sqrt", "rsqrt", "logaddexp",
+    "logaddexp2", "xlogy", "ldexp",
+    # trigonometric and hyperbolic
+    "sin", "cos", "tan", "asin", "acos", "atan", "arcsin", "arccos", "arctan", "sinh", "cosh",
+    "tanh", "asinh", "acosh", "atanh", "arcsinh", "arccosh", "arctanh", "atan2", "arctan2",
+    "hypot", "sinc", "deg2rad", "rad2deg",
+    # activations and special functions
+    "sigmoid", "logit", "relu", "relu_", "erf", "erfc", "erfinv", "lgamma", "digamma",
+    "polygamma",
+    # rounding and sign
+    "floor", "ceil", "round", "trunc", "fix", "frac", "sign", "sgn", "signbit", "abs",
+    "absolute", "copysign", "heaviside",
+    # selection and clamping
+    "where", "maximum", "minimum", "fmax", "fmin", "clamp", "clip", "clamp_min", "clamp_max",
+    "nan_to_num",
+    # comparisons and predicates
+    "eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal",
+    "not_equal", "equal", "isnan", "isinf", "isposinf", "isneginf", "isfinite", "isreal",
+    # logical and bitwise
+    "logical_and", "logical_or", "logical_xor", "logical_not", "bitwise_and", "bitwise_or",
+    "bitwise_xor", "bitwise_not", "bitwise_left_shift", "bitwise_right_shift", "gcd", "lcm",
+    # complex numbers
+    "conj", "conj_physical", "resolve_conj", "resolve_neg", "real", "imag", "angle", "polar",
+    "complex",
+]
 
 
 def _broadcast_fail(ctx, a, b):
     raise broadcast_error(ctx.op.name, getattr(a, "shape", ()), getattr(b, "shape", ()))
+
+
+def _legacy(np_dtype) -> str:
+    """PyTorch's legacy scalar-type name ('Float', 'Long', ...) of a backend dtype."""
+    from .. import _dtype as D
+    from .._dispatch import _legacy_name
+    return _legacy_name(D.from_numpy_dtype(np_dtype))
+
+
+def _kernel_error(kernel, np_dtype) -> NotImplementedError:
+    # PyTorch's wording for a dtype a kernel lacks; people search for it verbatim.
+    return NotImplementedError(f'"{kernel}" not implemented for \'{_legacy(np_dtype)}\'')
+
+
+def _reject(kernel, *arrays, kinds):
+    """NotImplementedError when any array's dtype kind is in ``kinds`` ('b', 'iu', 'c', ...)."""
+    for a in arrays:
+        dt = getattr(a, "dtype", None)
+        if dt is not None and dt.kind in kinds:
+            raise _kernel_error(kernel, dt)
+
+
+def _int_zero_division(ctx, b):
+    # Integer division by zero raises on cpu like PyTorch; on cuda we do not sync to check.
+    xp = ctx.xp
+    if xp is np and getattr(b, "dtype", np.dtype(float)).kind in "biu" and bool((b == 0).any()):
+        raise RuntimeError("ZeroDivisionError")
+    if type(b) is int and b == 0:
+        raise RuntimeError("ZeroDivisionError")
+
+
+def _is_int(a) -> bool:
+    """True for integer/bool arrays and Python ints/bools."""
+    dt = getattr(a, "dtype", None)
+    if dt is None:
+        return isinstance(a, (int, np.integer, np.bool_))
+    return dt.kind in "biu"
+
+
+def _zero_grad(grad, shape):
+    """A zero gradient of ``shape`` (ops whose derivative is zero almost everywhere)."""
+    return grad.new_zeros(tuple(shape))
+
+
+def _need(ctx, i) -> bool:
+    return ctx.needs_input_grad[i]
 
 
 # -- arithmetic --------------------------------------------------------------------------------
@@ -41,26 +123,61 @@ class Add(Op):
 
 
 class Sub(Op):
-    """a - b, broadcasting."""
+    """a - b, broadcasting.
+
+    Promotion happens here rather than in apply: PyTorch rejects any bool operand, even one
+    that promotion would turn into an integer, and apply's casts would hide it."""
     name = "sub"
-    promote = "same"
 
     @staticmethod
     def forward(ctx, a, b):
-        if ctx.xp.asarray(a).dtype == bool and ctx.xp.asarray(b).dtype == bool:
+        a_bool, b_bool = _is_bool(a), _is_bool(b)
+        if a_bool and b_bool:
             raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
                                "supported. Use the `^` or `logical_xor()` operator instead.")
+        if a_bool or b_bool:
+            raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not "
+                               "supported. If you are trying to invert a mask, use the `~` or "
+                               "`logical_not()` operator instead.")
+        da, db = getattr(a, "dtype", None), getattr(b, "dtype", None)
+        if da is None or da != db:
+            dt = _result_np_dtype(a, b)
+            ctx.in_dtypes = (da, db)
+            if da is not None and da != dt:
+                a = a.astype(dt)
+            if db is not None and db != dt:
+                b = b.astype(dt)
         try:
-            return a - b
+            out = a - b
         except ValueError:
             _broadcast_fail(ctx, a, b)
+        if da is None or da != db:
+            out = ctx.xp.asarray(out).astype(dt, copy=False)
+        return out
 
     @staticmethod
     def backward(ctx, grad):
         sa, sb = ctx.in_shapes
         need = ctx.needs_input_grad
-        return (sum_to(grad, sa) if need[0] else None,
-                sum_to(-grad, sb) if need[1] else None)
+        dtypes = ctx.__dict__.get("in_dtypes")
+        ga = sum_to(grad, sa) if need[0] else None
+        gb = sum_to(-grad, sb) if need[1] else None
+        if dtypes is not None:
+            ga, gb = _cast_grad(ga, dtypes[0]), _cast_grad(gb, dtypes[1])
+        return ga, gb
+
+
+def _is_bool(x) -> bool:
+    dt = getattr(x, "dtype", None)
+    return (dt is not None and dt.kind == "b") or isinstance(x, (bool, np.bool_))
+
+
+def _cast_grad(grad, np_dtype):
+    """A gradient cast back to its input's dtype (ops that promote inside forward)."""
+    if grad is None or np_dtype is None or grad._data.dtype == np_dtype:
+        return grad
+    from .. import _dtype as D
+    return grad.to(D.from_numpy_dtype(np_dtype))
 
 
 class Mul(Op):
@@ -113,6 +230,26 @@ class Div(Op):
         return ga, gb
 
 
+def _div_rounded_forward(ctx, a, b, mode):
+    xp = ctx.xp
+    _reject("div_floor_cpu" if mode == "floor" else "div_trunc_cpu", a, b, kinds="b")
+    integral = _is_int(a) and _is_int(b)
+    if integral:
+        _int_zero_division(ctx, b)
+    try:
+        with _errstate(xp):
+            if mode == "floor":
+                # NumPy's floor_divide is Python's //: floor of the exact quotient for floats
+                # (fmod-based, like PyTorch), floor for integers.
+                return xp.floor_divide(a, b)
+            if integral:
+                q = xp.floor_divide(a, b)
+                return q + ((q < 0) & (xp.remainder(a, b) != 0))
+            return xp.trunc(xp.true_divide(a, b))
+    except ValueError:
+        _broadcast_fail(ctx, a, b)
+
+
 class DivRounded(Op):
     """a / b rounded toward zero ("trunc") or down ("floor"); the gradient is zero."""
     name = "div"
@@ -120,27 +257,81 @@ class DivRounded(Op):
 
     @staticmethod
     def forward(ctx, a, b, mode):
-        xp = ctx.xp
-        a_arr, b_arr = xp.asarray(a), xp.asarray(b)
-        integral = a_arr.dtype.kind in "iub" and b_arr.dtype.kind in "iub"
-        if integral and bool((b_arr == 0).any()):
-            raise RuntimeError("ZeroDivisionError")
+        return _div_rounded_forward(ctx, a, b, mode)
+
+    @staticmethod
+    def backward(ctx, grad):
+        sa, sb = ctx.in_shapes
+        need = ctx.needs_input_grad
+        return (_zero_grad(grad, sa) if need[0] else None,
+                _zero_grad(grad, sb) if need[1] else None)
+
+
+class FloorDivide(Op):
+    """a // b (floor of the quotient, like Python); PyTorch defines no derivative."""
+    name = "floor_divide"
+    promote = "same"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return _div_rounded_forward(ctx, a, b, "floor")
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise RuntimeError("derivative for aten::floor_divide is not implemented "
+                           "(use div(..., rounding_mode='floor') for a zero gradient)")
+
+
+class Remainder(Op):
+    """a - floor(a / b) * b: the result has the sign of b (Python's %)."""
+    name = "remainder"
+    promote = "same"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        _reject("remainder_cpu", a, b, kinds="bc")
+        if _is_int(a) and _is_int(b):
+            _int_zero_division(ctx, b)
+        ctx.save(a, b)
         try:
-            with _errstate(xp):
-                if mode == "floor":
-                    return xp.floor_divide(a, b)
-                if integral:
-                    q = xp.floor_divide(a, b)
-                    fix = (q < 0) & (xp.remainder(a, b) != 0)
-                    return q + fix
-                return xp.trunc(xp.true_divide(a, b))
+            with _errstate(ctx.xp):
+                return ctx.xp.remainder(a, b)
         except ValueError:
             _broadcast_fail(ctx, a, b)
 
     @staticmethod
     def backward(ctx, grad):
+        a, b = ctx.saved_tensors
         sa, sb = ctx.in_shapes
-        return sum_to(grad * 0, sa), sum_to(grad * 0, sb)
+        ga = sum_to(grad, sa) if _need(ctx, 0) else None
+        gb = sum_to(-grad * div(a, b, rounding_mode="floor"), sb) if _need(ctx, 1) else None
+        return ga, gb
+
+
+class Fmod(Op):
+    """a - trunc(a / b) * b: the result has the sign of a (C's fmod)."""
+    name = "fmod"
+    promote = "same"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        _reject("fmod_cpu", a, b, kinds="bc")
+        if _is_int(a) and _is_int(b):
+            _int_zero_division(ctx, b)
+        ctx.save(a, b)
+        try:
+            with _errstate(ctx.xp):
+                return ctx.xp.fmod(a, b)
+        except ValueError:
+            _broadcast_fail(ctx, a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        sa, sb = ctx.in_shapes
+        ga = sum_to(grad, sa) if _need(ctx, 0) else None
+        gb = sum_to(-grad * div(a, b, rounding_mode="trunc"), sb) if _need(ctx, 1) else None
+        return ga, gb
 
 
 class Neg(Op):
@@ -161,7 +352,8 @@ class Neg(Op):
 
 
 class Pow(Op):
-    """a ** b; integer tensors raised to negative integer powers raise, like PyTorch."""
+    """a ** b. Integer tensors to a negative integer *scalar* power raise, like PyTorch; a
+    negative integer exponent *tensor* gives the truncated integer result (0, 1 or -1)."""
     name = "pow"
     promote = "same"
 
@@ -169,12 +361,10 @@ class Pow(Op):
     def forward(ctx, a, b):
         ctx.save(a, b)
         xp = ctx.xp
-        a_arr = xp.asarray(a)
-        if a_arr.dtype.kind in "iu" and xp.asarray(b).dtype.kind in "iu" and \
-                bool((xp.asarray(b) < 0).any()):
-            raise RuntimeError("pow: Integers to negative integer powers are not allowed.")
         try:
             with _errstate(xp):
+                if _is_int(a) and _is_int(b) and not (type(a) is bool or type(b) is bool):
+                    return _int_pow(ctx, a, b)
                 return xp.power(a, b)
         except ValueError:
             _broadcast_fail(ctx, a, b)
@@ -186,95 +376,159 @@ class Pow(Op):
         need = ctx.needs_input_grad
         ga = gb = None
         if need[0]:
-            # b * a^(b-1), with the b == 0 case giving 0 (not nan) at a == 0.
-            ga = sum_to(where(b == 0, 0.0, grad * b * pow(a, b - 1)), sa)
+            if isinstance(b, (int, float, builtins.complex)):
+                # b * a^(b-1); a zero exponent gives 0 (not nan) at a == 0.
+                ga = grad * 0 if b == 0 else grad * _conj(b * pow(a, b - 1))
+            else:
+                ga = sum_to(where(b == 0, 0.0, grad * _conj(b * pow(a, b - 1))), sa)
         if need[1]:
             out = pow(a, b)
-            ga_log = where((a == 0) & (b >= 0), 0.0, grad * out * log(a))
-            gb = sum_to(ga_log, sb)
+            if isinstance(a, (int, float)):
+                if a == 0:
+                    # out * log(0) is 0 * -inf for b > 0 (masked to 0) and inf * -inf below.
+                    gb = where(b >= 0, 0.0, grad * -math.inf)
+                else:
+                    gb = grad * (out * (math.log(a) if a > 0 else math.nan))
+            else:
+                gb = where((a == 0) & (b >= 0), 0.0, grad * _conj(out * log(a)))
+            gb = sum_to(gb, sb)
         return ga, gb
 
 
-# -- unary math --------------------------------------------------------------------------------
-
-class Exp(Op):
-    name = "exp"
-    promote = "float"
-
-    @staticmethod
-    def forward(ctx, a):
-        with _errstate(ctx.xp):
-            out = ctx.xp.exp(a)
-        ctx.save(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        (out,) = ctx.saved_tensors
-        return grad * _conj(out)
+def _int_pow(ctx, a, b):
+    xp = ctx.xp
+    if isinstance(b, (int, np.integer)):
+        if b < 0:
+            raise RuntimeError("pow: Integers to negative integer powers are not allowed.")
+        return xp.power(a, b)
+    neg_exp = b < 0
+    out = xp.power(a, xp.where(neg_exp, 0, b))
+    # a ** -k truncates to 0, except for a == 1 (1) and a == -1 (+-1 by parity).
+    odd = xp.remainder(b, 2) == 1
+    small = xp.where(a == 1, 1, xp.where(a == -1, xp.where(odd, -1, 1), 0))
+    return xp.where(neg_exp, small, out).astype(out.dtype, copy=False)
 
 
-class Log(Op):
-    name = "log"
-    promote = "float"
-
-    @staticmethod
-    def forward(ctx, a):
-        ctx.save(a)
-        with _errstate(ctx.xp):
-            return ctx.xp.log(a)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (a,) = ctx.saved_tensors
-        return grad / _conj(a)
-
-
-class Sqrt(Op):
-    name = "sqrt"
-    promote = "float"
-
-    @staticmethod
-    def forward(ctx, a):
-        with _errstate(ctx.xp):
-            out = ctx.xp.sqrt(a)
-        ctx.save(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        (out,) = ctx.saved_tensors
-        return grad / (2 * _conj(out))
-
-
-class Rsqrt(Op):
-    name = "rsqrt"
-    promote = "float"
-
-    @staticmethod
-    def forward(ctx, a):
-        with _errstate(ctx.xp):
-            out = 1 / ctx.xp.sqrt(a)
-        ctx.save(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        (out,) = ctx.saved_tensors
-        return grad * -0.5 * out * out * out
-
-
-class Abs(Op):
-    name = "abs"
+class Lerp(Op):
+    """start + weight * (end - start), in PyTorch's two-sided form (exact at both ends)."""
+    name = "lerp"
     promote = "same"
 
     @staticmethod
+    def forward(ctx, start, end, weight):
+        xp = ctx.xp
+        ctx.save(start, end, weight)
+        try:
+            diff = end - start
+            small = xp.abs(weight) < 0.5
+            return xp.where(small, start + weight * diff, end - diff * (1 - weight))
+        except ValueError:
+            _broadcast_fail(ctx, start, end)
+
+    @staticmethod
+    def backward(ctx, grad):
+        start, end, weight = ctx.saved_tensors
+        s0, s1, s2 = ctx.in_shapes
+        ga = sum_to(grad * _conj(1 - weight), s0) if _need(ctx, 0) else None
+        gb = sum_to(grad * _conj(weight), s1) if _need(ctx, 1) else None
+        gw = sum_to(grad * _conj(end - start), s2) if _need(ctx, 2) else None
+        return ga, gb, gw
+
+
+# -- unary math --------------------------------------------------------------------------------
+#
+# Most float functions share one shape: integer and bool inputs compute in the default float
+# dtype, float16/bfloat16 in float32 (rounded once), and backward multiplies the incoming
+# gradient by the conjugate of the derivative, written with ember ops. ``_unary_op`` builds
+# such an Op from a kernel and a derivative; ``saves`` says whether the derivative reads the
+# input ("input") or the output ("output").
+
+_LN2 = math.log(2.0)
+_LN10 = math.log(10.0)
+_SQRT_PI = math.sqrt(math.pi)
+
+
+def _unary_op(cls_name, name, kernel, derivative=None, saves="input", doc=None,
+              promote="float"):
     def forward(ctx, a):
+        with _errstate(ctx.xp):
+            out = kernel(ctx.xp, a)
+        if derivative is not None:
+            ctx.save(a if saves == "input" else out)
+        return out
+
+    def backward(ctx, grad):
+        (saved,) = ctx.saved_tensors
+        return grad * _conj(derivative(saved))
+
+    body = {"name": name, "promote": promote, "upcast": True,
+            "forward": staticmethod(forward), "__doc__": doc or f"Elementwise {name}."}
+    if derivative is not None:
+        body["backward"] = staticmethod(backward)
+    return type(cls_name, (Op,), body)
+
+
+Exp = _unary_op("Exp", "exp", lambda xp, a: xp.exp(a), lambda out: out, "output")
+Exp2 = _unary_op("Exp2", "exp2", lambda xp, a: xp.exp2(a), lambda out: out * _LN2, "output")
+Expm1 = _unary_op("Expm1", "expm1", lambda xp, a: xp.expm1(a), lambda out: out + 1, "output")
+Log = _unary_op("Log", "log", lambda xp, a: xp.log(a), lambda a: 1 / a)
+Log1p = _unary_op("Log1p", "log1p", lambda xp, a: xp.log1p(a), lambda a: 1 / (a + 1))
+Log2 = _unary_op("Log2", "log2", lambda xp, a: xp.log2(a), lambda a: 1 / (a * _LN2))
+Log10 = _unary_op("Log10", "log10", lambda xp, a: xp.log10(a), lambda a: 1 / (a * _LN10))
+Sqrt = _unary_op("Sqrt", "sqrt", lambda xp, a: xp.sqrt(a), lambda out: 0.5 / out, "output")
+Rsqrt = _unary_op("Rsqrt", "rsqrt", lambda xp, a: 1 / xp.sqrt(a),
+                  lambda out: -0.5 * out * out * out, "output")
+Sin = _unary_op("Sin", "sin", lambda xp, a: xp.sin(a), lambda a: cos(a))
+Cos = _unary_op("Cos", "cos", lambda xp, a: xp.cos(a), lambda a: -sin(a))
+Tan = _unary_op("Tan", "tan", lambda xp, a: xp.tan(a), lambda out: 1 + out * out, "output")
+Asin = _unary_op("Asin", "asin", lambda xp, a: xp.arcsin(a), lambda a: rsqrt(1 - a * a))
+Acos = _unary_op("Acos", "acos", lambda xp, a: xp.arccos(a), lambda a: -rsqrt(1 - a * a))
+Atan = _unary_op("Atan", "atan", lambda xp, a: xp.arctan(a), lambda a: 1 / (1 + a * a))
+Sinh = _unary_op("Sinh", "sinh", lambda xp, a: xp.sinh(a), lambda a: cosh(a))
+Cosh = _unary_op("Cosh", "cosh", lambda xp, a: xp.cosh(a), lambda a: sinh(a))
+Tanh = _unary_op("Tanh", "tanh", lambda xp, a: xp.tanh(a), lambda out: 1 - out * out, "output")
+Asinh = _unary_op("Asinh", "asinh", lambda xp, a: xp.arcsinh(a), lambda a: rsqrt(a * a + 1))
+Acosh = _unary_op("Acosh", "acosh", lambda xp, a: xp.arccosh(a),
+                  lambda a: rsqrt(a * a - 1) if not a.is_complex() else
+                  1 / (sqrt(a - 1) * sqrt(a + 1)))
+Atanh = _unary_op("Atanh", "atanh", lambda xp, a: xp.arctanh(a), lambda a: 1 / (1 - a * a))
+
+
+def _sigmoid_kernel(xp, a):
+    # 0.5 * (1 + tanh(a / 2)) never overflows, unlike 1 / (1 + exp(-a)).
+    return ((xp.tanh(a * 0.5) + 1) * 0.5).astype(a.dtype, copy=False)
+
+
+Sigmoid = _unary_op("Sigmoid", "sigmoid", _sigmoid_kernel, lambda out: out * (1 - out),
+                    "output")
+
+
+def _sinc_kernel(xp, a):
+    return xp.sinc(a).astype(a.dtype, copy=False)
+
+
+def _sinc_derivative(a):
+    pa = a * math.pi
+    d = (pa * cos(pa) - sin(pa)) / (pa * a)
+    return where(a == 0, 0.0, d)
+
+
+Sinc = _unary_op("Sinc", "sinc", _sinc_kernel, _sinc_derivative)
+
+
+class Abs(Op):
+    """|x|; complex inputs give their real dtype."""
+    name = "abs"
+
+    @staticmethod
+    def forward(ctx, a):
+        _reject("abs_cpu", a, kinds="b")
         ctx.save(a)
         return ctx.xp.abs(a)
 
     @staticmethod
     def backward(ctx, grad):
+        # sign(0) == 0: abs'(0) is 0, as in PyTorch.
         (a,) = ctx.saved_tensors
         if a.is_complex():
             return grad * sgn(a)
@@ -287,16 +541,20 @@ class Sign(Op):
 
     @staticmethod
     def forward(ctx, a):
+        if a.dtype.kind == "c":
+            raise NotImplementedError("Unlike NumPy, torch.sign is not intended to support "
+                                      "complex numbers. Please use torch.sgn instead.")
         if a.dtype == bool:
             return a.copy()
         return ctx.xp.sign(a)
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * 0
+        return _zero_grad(grad, ctx.in_shapes[0])
 
 
 class Sgn(Op):
+    """sign for real tensors; z / |z| (0 at 0) for complex ones."""
     name = "sgn"
     promote = "same"
 
@@ -304,49 +562,23 @@ class Sgn(Op):
     def forward(ctx, a):
         xp = ctx.xp
         if a.dtype.kind != "c":
-            return xp.sign(a)
+            return a.copy() if a.dtype == bool else xp.sign(a)
         mag = xp.abs(a)
+        ctx.save(a, mag)
         with _errstate(xp):
             return xp.where(mag == 0, 0, a / xp.where(mag == 0, 1, mag)).astype(a.dtype)
 
     @staticmethod
     def backward(ctx, grad):
-        return grad * 0
-
-
-class Tanh(Op):
-    name = "tanh"
-    promote = "float"
-
-    @staticmethod
-    def forward(ctx, a):
-        out = ctx.xp.tanh(a)
-        ctx.save(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        (out,) = ctx.saved_tensors
-        return grad * (1 - out * out)
-
-
-class Sigmoid(Op):
-    name = "sigmoid"
-    promote = "float"
-
-    @staticmethod
-    def forward(ctx, a):
-        xp = ctx.xp
-        # 0.5 * (1 + tanh(a / 2)) never overflows, unlike 1 / (1 + exp(-a)).
-        out = (xp.tanh(a * 0.5) + 1) * 0.5
-        out = out.astype(a.dtype, copy=False)
-        ctx.save(out)
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        (out,) = ctx.saved_tensors
-        return grad * (out * (1 - out))
+        saved = ctx.saved_tensors if ctx._saved_resolved else ()
+        if not saved:
+            return _zero_grad(grad, ctx.in_shapes[0])
+        # d(z/|z|): (grad - Re(grad * conj(sgn)) * sgn) / |z|, zero at z == 0.
+        a, mag = saved
+        s = sgn(a)
+        safe = where(mag == 0, 1.0, mag)
+        g = (grad - real(grad * conj(s)) * s) / safe
+        return where(mag == 0, 0.0, g)
 
 
 class Relu(Op):
@@ -367,37 +599,658 @@ class Relu(Op):
         return grad * (out > 0)
 
 
-class Sin(Op):
-    name = "sin"
-    promote = "float"
+def _rounding_op(cls_name, name, kernel, doc):
+    """floor/ceil/trunc style ops: integers pass through unchanged, bool is rejected, the
+    gradient is zero."""
+    def forward(ctx, a, **attrs):
+        _reject(f"{name}_vml_cpu" if name != "round" else "round_vml_cpu", a, kinds="b")
+        if a.dtype.kind in "iu":
+            return a.copy()
+        if a.dtype.kind == "c":
+            raise RuntimeError(f"{name} is not supported for complex inputs")
+        return kernel(ctx.xp, a, **attrs)
+
+    def backward(ctx, grad):
+        return _zero_grad(grad, ctx.in_shapes[0])
+
+    return type(cls_name, (Op,), {"name": name, "promote": "same",
+                                  "forward": staticmethod(forward),
+                                  "backward": staticmethod(backward), "__doc__": doc})
+
+
+def _round_kernel(xp, a, decimals=0):
+    # Half to even (rint), like PyTorch's nearbyint; with decimals, scaled by a power of ten
+    # in the tensor's own dtype, as PyTorch does.
+    if decimals == 0:
+        return xp.rint(a)
+    scale = a.dtype.type(10.0 ** builtins.abs(decimals))
+    if decimals > 0:
+        return xp.rint(a * scale) / scale
+    return xp.rint(a / scale) * scale
+
+
+Floor = _rounding_op("Floor", "floor", lambda xp, a: xp.floor(a), "Largest integer <= x.")
+Ceil = _rounding_op("Ceil", "ceil", lambda xp, a: xp.ceil(a), "Smallest integer >= x.")
+Trunc = _rounding_op("Trunc", "trunc", lambda xp, a: xp.trunc(a), "x rounded toward zero.")
+Round = _rounding_op("Round", "round", _round_kernel, "x rounded half to even.")
+
+
+class Frac(Op):
+    """x - trunc(x) (keeps the sign of x); the gradient passes through."""
+    name = "frac"
+    promote = "same"
 
     @staticmethod
     def forward(ctx, a):
+        _reject("frac_cpu", a, kinds="biuc")
+        return a - ctx.xp.trunc(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+# -- special functions -------------------------------------------------------------------------
+#
+# Note [Special functions without SciPy]
+# NumPy has no erf/lgamma/digamma, and ember must not need SciPy on cpu. The kernels below
+# are vectorised float64 approximations (errors measured against mpmath: erf/erfc ~1e-15
+# absolute, erfc ~2e-13 relative near x = 2, erfinv ~2e-14, lgamma/digamma/polygamma ~1e-14
+# relative away from the poles). float32 and smaller inputs compute in float64 and round
+# once. On cuda, cupyx.scipy.special provides the same functions.
+
+def _erf_series(x):
+    # erf(x) = 2/sqrt(pi) * x * exp(-x^2) * sum_n (2x^2)^n / (2n+1)!!: positive terms, so no
+    # cancellation; 44 terms reach double precision for |x| < 2.
+    x2 = x * x
+    term = np.ones_like(x)
+    total = np.ones_like(x)
+    for n in range(1, 45):
+        term = term * (2 * x2) / (2 * n + 1)
+        total = total + term
+    return (2 / _SQRT_PI) * x * np.exp(-x2) * total
+
+
+def _erfc_fraction(x):
+    # erfc(x) = exp(-x^2) / sqrt(pi) / (x + (1/2)/(x + 1/(x + (3/2)/(x + ...)))), x >= 2.
+    f = x
+    for k in range(60, 0, -1):
+        f = x + (k / 2) / f
+    return np.exp(-x * x) / _SQRT_PI / f
+
+
+def _split(x, small):
+    """Evaluate on the |x| < 2 and |x| >= 2 parts separately (each costs ~50 passes)."""
+    flat = x.ravel()
+    mask = small.ravel()
+    return flat, mask, np.empty_like(flat)
+
+
+def _np_erf(x):
+    flat, small, out = _split(x, np.abs(x) < 2)
+    out[small] = _erf_series(flat[small])
+    big = flat[~small]
+    out[~small] = np.sign(big) * (1 - _erfc_fraction(np.abs(big)))
+    return out.reshape(x.shape)
+
+
+def _np_erfc(x):
+    flat, small, out = _split(x, np.abs(x) < 2)
+    out[small] = 1 - _erf_series(flat[small])
+    big = flat[~small]
+    c = _erfc_fraction(np.abs(big))
+    out[~small] = np.where(big > 0, c, 2 - c)
+    return out.reshape(x.shape)
+
+
+_GILES_LOW = (2.81022636e-08, 3.43273939e-07, -3.5233877e-06, -4.39150654e-06, 0.00021858087,
+              -0.00125372503, -0.00417768164, 0.246640727, 1.50140941)
+_GILES_HIGH = (-0.000200214257, 0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773,
+               -0.0076224613, 0.00943887047, 1.00167406, 2.83297682)
+
+
+def _np_erfinv(y):
+    # Giles' single-precision approximation, then four refinement steps: Halley's on
+    # erf(x) = |y| for |y| < 0.5, Newton's on log(erfc(x)) = log(1 - |y|) in the tails
+    # (1 - |y| is exact there, so the tails keep full relative precision).
+    a = np.abs(y)
+    w = -np.log((1 - a) * (1 + a))
+    wl, wh = w - 2.5, np.sqrt(w) - 3
+    p = np.full_like(y, _GILES_LOW[0])
+    q = np.full_like(y, _GILES_HIGH[0])
+    for c_lo, c_hi in zip(_GILES_LOW[1:], _GILES_HIGH[1:]):
+        p = c_lo + p * wl
+        q = c_hi + q * wh
+    x = np.where(w < 5, p, q) * a
+    tail = a >= 0.5
+    x = np.where(np.isfinite(x), x, 0)
+    log_q = np.log(np.where(tail, 1 - a, 1.0))
+    for _ in range(4):
+        d = (2 / _SQRT_PI) * np.exp(-x * x)
+        c = _np_erfc(x)
+        r = _np_erf(x) - a
+        x = x + np.where(tail, (np.log(c) - log_q) * c / d, -r / (d + x * r))
+    x = np.where(a == 1, np.inf, np.where(a > 1, np.nan, x))
+    return np.copysign(x, y)
+
+
+_LANCZOS = (0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313,
+            -176.61502916214059, 12.507343278686905, -0.13857109526572012,
+            9.9843695780195716e-6, 1.5056327351493116e-7)
+_HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
+
+
+def _lgamma_positive(x):
+    # Lanczos (g = 7, n = 9) for x >= 0.5.
+    x = x - 1
+    s = np.full_like(x, _LANCZOS[0])
+    for i in range(1, 9):
+        s = s + _LANCZOS[i] / (x + i)
+    t = x + 7.5
+    return _HALF_LOG_2PI + (x + 0.5) * np.log(t) - t + np.log(s)
+
+
+def _sinpi(x):
+    # sin(pi x) reduced to [-pi/2, pi/2] first, so it stays accurate near the integers.
+    n = np.round(x)
+    return (1 - 2 * np.remainder(n, 2)) * np.sin(np.pi * (x - n))
+
+
+def _cotpi(x):
+    r = x - np.round(x)
+    return np.cos(np.pi * r) / np.sin(np.pi * r)
+
+
+def _np_lgamma(x):
+    refl = x < 0.5
+    g = _lgamma_positive(np.where(refl, 1 - x, x))
+    out = np.where(refl, np.log(np.pi / np.abs(_sinpi(x))) - g, g)
+    # lgamma(1) = lgamma(2) = 0 exactly (Lanczos leaves ~1e-15); poles (0, -1, -2, ...)
+    # and -inf give +inf, like PyTorch.
+    out = np.where((x == 1) | (x == 2), 0.0, out)
+    return np.where((refl & (x == np.floor(x))) | np.isinf(x), np.inf, out)
+
+
+_DIGAMMA_B = (1 / 12, -1 / 120, 1 / 252, -1 / 240, 1 / 132, -691 / 32760, 1 / 12)
+
+
+def _np_digamma(x):
+    # Reflection below 0.5, recurrence up to 10, then the asymptotic series.
+    refl = x < 0.5
+    xr = np.where(refl, 1 - x, x)
+    acc = np.zeros_like(x)
+    for _ in range(10):
+        low = xr < 10
+        acc = acc - np.where(low, 1 / xr, 0)
+        xr = np.where(low, xr + 1, xr)
+    inv2 = 1 / (xr * xr)
+    series = np.zeros_like(x)
+    for b in reversed(_DIGAMMA_B):
+        series = (series + b) * inv2
+    out = acc + np.log(xr) - 0.5 / xr - series
+    out = np.where(refl, out - np.pi * _cotpi(x), out)
+    # PyTorch: -inf at +0, +inf at -0, nan at the negative integers.
+    pole = refl & (x == np.floor(x))
+    return np.where(pole, np.where(x == 0, -np.copysign(np.inf, x), np.nan), out)
+
+
+# B_2k / (2k)!, k = 1..10, for the asymptotic series of polygamma.
+_POLYGAMMA_B = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6, -3617 / 510,
+                43867 / 798, -174611 / 330)
+
+
+def _np_polygamma(n, x):
+    if n == 0:
+        return _np_digamma(x)
+    # psi^(n)(x) = psi^(n)(x + 1) + (-1)^(n+1) n! / x^(n+1): shift every element above
+    # 20 + n, then sum the asymptotic series there.
+    fact = math.factorial(n)
+    target = 20.0 + n
+    lowest = float(np.nanmin(x)) if x.size and not np.isnan(x).all() else target
+    steps = int(math.ceil(builtins.max(0.0, target - lowest))) if math.isfinite(lowest) else 0
+    acc = np.zeros_like(x)
+    xs = x.copy()
+    for _ in range(steps):
+        low = xs < target
+        acc = acc + np.where(low, xs ** -(n + 1), 0)
+        xs = np.where(low, xs + 1, xs)
+    series = math.factorial(n - 1) / xs ** n + fact / (2 * xs ** (n + 1))
+    for k, b in enumerate(_POLYGAMMA_B, start=1):
+        c = b * math.factorial(2 * k + n - 1) / math.factorial(2 * k)
+        series = series + c / xs ** (2 * k + n)
+    return (1.0 if n % 2 else -1.0) * (series + fact * acc)
+
+
+_NP_SPECIAL = {"erf": _np_erf, "erfc": _np_erfc, "erfinv": _np_erfinv, "lgamma": _np_lgamma,
+               "digamma": _np_digamma}
+_CUPY_SPECIAL = {"erf": "erf", "erfc": "erfc", "erfinv": "erfinv", "lgamma": "gammaln",
+                 "digamma": "digamma"}
+
+
+def _special_kernel(name):
+    def kernel(xp, a):
+        _reject(f"{name}_vml_cpu", a, kinds="c")
+        if xp is not np:
+            import cupyx.scipy.special as cs
+            return getattr(cs, _CUPY_SPECIAL[name])(a)
+        with np.errstate(all="ignore"):
+            return _NP_SPECIAL[name](a.astype(np.float64)).astype(a.dtype, copy=False)
+    return kernel
+
+
+Erf = _unary_op("Erf", "erf", _special_kernel("erf"),
+                lambda a: (2 / _SQRT_PI) * exp(-a * a), doc="The error function.")
+Erfc = _unary_op("Erfc", "erfc", _special_kernel("erfc"),
+                 lambda a: (-2 / _SQRT_PI) * exp(-a * a), doc="1 - erf(x), accurate for large x.")
+Erfinv = _unary_op("Erfinv", "erfinv", _special_kernel("erfinv"),
+                   lambda out: (_SQRT_PI / 2) * exp(out * out), "output",
+                   doc="Inverse of erf on (-1, 1); +-inf at +-1.")
+Lgamma = _unary_op("Lgamma", "lgamma", _special_kernel("lgamma"), lambda a: digamma(a),
+                   doc="log(|gamma(x)|).")
+Digamma = _unary_op("Digamma", "digamma", _special_kernel("digamma"),
+                    lambda a: polygamma(1, a), doc="d/dx lgamma(x).")
+
+
+class Polygamma(Op):
+    """The n-th derivative of digamma."""
+    name = "polygamma"
+    promote = "float"
+    upcast = True
+
+    @staticmethod
+    def forward(ctx, a, n):
         ctx.save(a)
-        return ctx.xp.sin(a)
+        ctx.n = n
+        _reject("polygamma_cpu", a, kinds="c")
+        if ctx.xp is not np:
+            import cupyx.scipy.special as cs
+            return cs.polygamma(n, a).astype(a.dtype, copy=False)
+        with np.errstate(all="ignore"):
+            return _np_polygamma(n, a.astype(np.float64)).astype(a.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        return grad * _conj(cos(a))
+        return grad * polygamma(ctx.n + 1, a)
 
 
-class Cos(Op):
-    name = "cos"
+# -- binary math -------------------------------------------------------------------------------
+
+class Atan2(Op):
+    """Angle of the point (other, input) in radians; broadcasts like add."""
+    name = "atan2"
     promote = "float"
+    upcast = True
 
     @staticmethod
-    def forward(ctx, a):
+    def forward(ctx, y, x):
+        ctx.save(y, x)
+        try:
+            return ctx.xp.arctan2(y, x)
+        except ValueError:
+            _broadcast_fail(ctx, y, x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        y, x = ctx.saved_tensors
+        sy, sx = ctx.in_shapes
+        scale = grad / (x * x + y * y)
+        return (sum_to(scale * x, sy) if _need(ctx, 0) else None,
+                sum_to(-scale * y, sx) if _need(ctx, 1) else None)
+
+
+class Hypot(Op):
+    """sqrt(a^2 + b^2) without intermediate overflow."""
+    name = "hypot"
+    promote = "same"
+    upcast = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        _reject("hypot_cpu", a, b, kinds="biuc")
+        try:
+            out = ctx.xp.hypot(a, b)
+        except ValueError:
+            _broadcast_fail(ctx, a, b)
+        ctx.save(a, b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b, out = ctx.saved_tensors
+        sa, sb = ctx.in_shapes
+        scale = grad / out
+        return (sum_to(scale * a, sa) if _need(ctx, 0) else None,
+                sum_to(scale * b, sb) if _need(ctx, 1) else None)
+
+
+class Copysign(Op):
+    """|a| with the sign of b (signed zeros count); the gradient reaches a only."""
+    name = "copysign"
+    promote = "float"
+    upcast = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        try:
+            out = ctx.xp.copysign(a, b)
+        except ValueError:
+            _broadcast_fail(ctx, a, b)
+        ctx.save(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, out = ctx.saved_tensors
+        sa, sb = ctx.in_shapes
+        ga = gb = None
+        if _need(ctx, 0):
+            ratio = where(a == 0, 0.0, out / where(a == 0, 1.0, a))
+            ga = sum_to(grad * ratio, sa)
+        if _need(ctx, 1):
+            gb = _zero_grad(grad, sb)
+        return ga, gb
+
+
+class Xlogy(Op):
+    """x * log(y), with 0 where x == 0 (unless y is nan)."""
+    name = "xlogy"
+    promote = "float"
+    upcast = True
+
+    @staticmethod
+    def forward(ctx, x, y):
+        xp = ctx.xp
+        ctx.save(x, y)
+        try:
+            with _errstate(xp):
+                return xp.where((x == 0) & ~xp.isnan(y), 0, x * xp.log(y))
+        except ValueError:
+            _broadcast_fail(ctx, x, y)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, y = ctx.saved_tensors
+        sx, sy = ctx.in_shapes
+        gx = gy = None
+        if _need(ctx, 0):
+            if isinstance(y, (int, float)):
+                log_y = math.log(y) if y > 0 else (-math.inf if y == 0 else math.nan)
+                gx = grad * log_y if y > 0 else where(x == 0, 0.0, grad * log_y)
+            else:
+                gx = where((x == 0) & (y <= 0), 0.0, grad * log(y))
+            gx = sum_to(gx, sx)
+        if _need(ctx, 1):
+            gy = sum_to(grad * x / y, sy)
+        return gx, gy
+
+
+class Logaddexp(Op):
+    """log(exp(a) + exp(b)) without overflow."""
+    name = "logaddexp"
+    promote = "same"
+    upcast = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        _reject("logaddexp_cpu", a, b, kinds="biu")
+        ctx.save(a, b)
+        try:
+            with _errstate(ctx.xp):
+                return ctx.xp.logaddexp(a, b)
+        except ValueError:
+            _broadcast_fail(ctx, a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        sa, sb = ctx.in_shapes
+        return (sum_to(grad / (1 + exp(b - a)), sa) if _need(ctx, 0) else None,
+                sum_to(grad / (1 + exp(a - b)), sb) if _need(ctx, 1) else None)
+
+
+class Logaddexp2(Op):
+    """log2(2**a + 2**b) without overflow."""
+    name = "logaddexp2"
+    promote = "same"
+    upcast = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        _reject("logaddexp2_cpu", a, b, kinds="biuc")
+        ctx.save(a, b)
+        try:
+            with _errstate(ctx.xp):
+                return ctx.xp.logaddexp2(a, b)
+        except ValueError:
+            _broadcast_fail(ctx, a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        sa, sb = ctx.in_shapes
+        return (sum_to(grad / (1 + exp2(b - a)), sa) if _need(ctx, 0) else None,
+                sum_to(grad / (1 + exp2(a - b)), sb) if _need(ctx, 1) else None)
+
+
+class Heaviside(Op):
+    """0 where x < 0, 1 where x > 0, values where x == 0. PyTorch defines no derivative."""
+    name = "heaviside"
+
+    @staticmethod
+    def forward(ctx, x, values):
+        if getattr(x, "dtype", None) != getattr(values, "dtype", None):
+            raise RuntimeError("heaviside is not yet implemented for tensors with different "
+                               "dtypes.")
+        _reject("heaviside_cpu", x, kinds="c")
+        xp = ctx.xp
+        try:
+            return xp.where(x == 0, values, x > 0).astype(x.dtype, copy=False)
+        except ValueError:
+            _broadcast_fail(ctx, x, values)
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise RuntimeError("the derivative for 'heaviside' is not implemented.")
+
+
+class Maximum(Op):
+    """Elementwise max; nan wins. Ties split the gradient evenly, as in PyTorch."""
+    name = "maximum"
+    promote = "same"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        _reject_complex_minmax("maximum", a, b)
+        ctx.save(a, b)
+        try:
+            return ctx.xp.maximum(a, b)
+        except ValueError:
+            _broadcast_fail(ctx, a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        return _minmax_backward(ctx, grad, a < b, a > b, a == b)
+
+
+class Minimum(Op):
+    """Elementwise min; nan wins. Ties split the gradient evenly, as in PyTorch."""
+    name = "minimum"
+    promote = "same"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        _reject_complex_minmax("minimum", a, b)
+        ctx.save(a, b)
+        try:
+            return ctx.xp.minimum(a, b)
+        except ValueError:
+            _broadcast_fail(ctx, a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        return _minmax_backward(ctx, grad, a > b, a < b, a == b)
+
+
+class Fmax(Op):
+    """Elementwise max that ignores nan (nan only where both are nan). Ties go to input."""
+    name = "fmax"
+    promote = "same"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        _reject_complex_minmax("fmax", a, b)
+        ctx.save(a, b)
+        try:
+            return ctx.xp.fmax(a, b)
+        except ValueError:
+            _broadcast_fail(ctx, a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        return _fminmax_backward(ctx, grad, (a >= b) | isnan(b))
+
+
+class Fmin(Op):
+    """Elementwise min that ignores nan (nan only where both are nan). Ties go to input."""
+    name = "fmin"
+    promote = "same"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        _reject_complex_minmax("fmin", a, b)
+        ctx.save(a, b)
+        try:
+            return ctx.xp.fmin(a, b)
+        except ValueError:
+            _broadcast_fail(ctx, a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        return _fminmax_backward(ctx, grad, (a <= b) | isnan(b))
+
+
+def _reject_complex_minmax(name, a, b):
+    for x in (a, b):
+        if getattr(x, "dtype", np.dtype(float)).kind == "c":
+            raise RuntimeError(f"{name} not implemented for complex tensors.")
+
+
+def _minmax_backward(ctx, grad, a_loses, b_loses, tie):
+    # PyTorch's rule: ties split the gradient evenly; the losing side gets none; where a
+    # comparison is false both ways (nan) both sides get the full gradient.
+    sa, sb = ctx.in_shapes
+    need = ctx.needs_input_grad
+    half = where(tie, 0.5, 1.0).to(grad.dtype)
+    return (sum_to(grad * (half * ~a_loses), sa) if need[0] else None,
+            sum_to(grad * (half * ~b_loses), sb) if need[1] else None)
+
+
+def _fminmax_backward(ctx, grad, a_wins):
+    sa, sb = ctx.in_shapes
+    need = ctx.needs_input_grad
+    return (sum_to(grad * a_wins, sa) if need[0] else None,
+            sum_to(grad * ~a_wins, sb) if need[1] else None)
+
+
+class Clamp(Op):
+    """clamp(x, min, max) with scalar or tensor bounds (None: unbounded). When min > max
+    every element becomes max, like PyTorch."""
+    name = "clamp"
+    promote = "same"
+
+    @staticmethod
+    def forward(ctx, x, lo, hi):
+        xp = ctx.xp
+        if x.dtype == bool:
+            raise RuntimeError('"clamp_cpu" not implemented for \'Bool\'')
+        ctx.save(x, lo, hi)
+        out = x
+        try:
+            if lo is not None:
+                out = xp.maximum(out, lo)
+            if hi is not None:
+                out = xp.minimum(out, hi)
+        except ValueError:
+            raise broadcast_error("clamp", x.shape, getattr(lo if lo is not None else hi,
+                                                            "shape", ())) from None
+        if out is x:
+            out = x.copy()
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        # At the boundary (x == min or x == max) the gradient passes to x, as in PyTorch.
+        x, lo, hi = ctx.saved_tensors
+        sx, slo, shi = ctx.in_shapes
+        need = ctx.needs_input_grad
+        keep = None
+        if lo is not None:
+            keep = x >= lo
+        if hi is not None:
+            keep = (x <= hi) if keep is None else keep & (x <= hi)
+        gx = sum_to(grad * keep, sx) if need[0] else None
+        glo = ghi = None
+        if need[1] and lo is not None:
+            below = x < lo
+            if hi is not None:
+                below = below & (lo < hi)
+            glo = sum_to(grad * below, slo)
+        if need[2] and hi is not None:
+            above = x > hi
+            if lo is not None:
+                above = above | (hi < lo)
+            ghi = sum_to(grad * above, shi)
+        return gx, glo, ghi
+
+
+class NanToNum(Op):
+    """nan -> nan, +inf -> posinf, -inf -> neginf (defaults: 0 and the dtype's extremes)."""
+    name = "nan_to_num"
+    promote = "same"
+
+    @staticmethod
+    def forward(ctx, a, nan=0.0, posinf=None, neginf=None):
+        xp = ctx.xp
+        if a.dtype.kind in "biu":
+            return a.copy()
         ctx.save(a)
-        return ctx.xp.cos(a)
+        real_dt = a.real.dtype if a.dtype.kind == "c" else a.dtype
+        info = _finfo(real_dt)
+        big = info.max if posinf is None else posinf
+        small = info.min if neginf is None else neginf
+
+        def fix(v):
+            v = xp.where(xp.isnan(v), nan, v)
+            v = xp.where(v == xp.inf, big, v)
+            return xp.where(v == -xp.inf, small, v).astype(real_dt, copy=False)
+
+        if a.dtype.kind == "c":
+            out = xp.empty_like(a)
+            out.real = fix(a.real)
+            out.imag = fix(a.imag)
+            return out
+        return fix(a)
 
     @staticmethod
     def backward(ctx, grad):
         (a,) = ctx.saved_tensors
-        return grad * -_conj(sin(a))
+        return grad * isfinite(a)
 
 
-# -- comparisons and selection -----------------------------------------------------------------
+def _finfo(np_dtype):
+    try:
+        return np.finfo(np_dtype)
+    except ValueError:
+        import ml_dtypes
+        return ml_dtypes.finfo(np_dtype)
+
+
+# -- comparisons, predicates, logical and bitwise ops ------------------------------------------
 
 def _compare_op(op_name, ufunc_name):
     def forward(ctx, a, b):
@@ -406,11 +1259,10 @@ def _compare_op(op_name, ufunc_name):
         except ValueError:
             _broadcast_fail(ctx, a, b)
 
-    cls = type(op_name.capitalize(), (Op,), {
+    return type(op_name.capitalize(), (Op,), {
         "name": op_name, "promote": "compare", "differentiable": False,
         "forward": staticmethod(forward),
         "__doc__": f"Elementwise {op_name} comparison; returns a bool tensor."})
-    return cls
 
 
 Eq = _compare_op("eq", "equal")
@@ -420,6 +1272,237 @@ Le = _compare_op("le", "less_equal")
 Gt = _compare_op("gt", "greater")
 Ge = _compare_op("ge", "greater_equal")
 
+
+def _predicate_op(cls_name, name, kernel, doc):
+    return type(cls_name, (Op,), {"name": name, "differentiable": False,
+                                  "forward": staticmethod(lambda ctx, a: kernel(ctx.xp, a)),
+                                  "__doc__": doc})
+
+
+def _isposinf(xp, a):
+    if a.dtype.kind == "c":
+        raise RuntimeError("isposinf does not support complex inputs.")
+    return a == xp.inf if a.dtype.kind in "fV" else xp.zeros(a.shape, dtype=bool)
+
+
+def _isneginf(xp, a):
+    if a.dtype.kind == "c":
+        raise RuntimeError("isneginf does not support complex inputs.")
+    return a == -xp.inf if a.dtype.kind in "fV" else xp.zeros(a.shape, dtype=bool)
+
+
+def _isreal(xp, a):
+    if a.dtype.kind == "c":
+        return a.imag == 0
+    return xp.ones(a.shape, dtype=bool)
+
+
+Isnan = _predicate_op("Isnan", "isnan", lambda xp, a: a != a, "True where x is nan.")
+Isinf = _predicate_op("Isinf", "isinf", lambda xp, a: xp.isinf(a), "True where x is +-inf.")
+Isposinf = _predicate_op("Isposinf", "isposinf", _isposinf, "True where x is +inf.")
+Isneginf = _predicate_op("Isneginf", "isneginf", _isneginf, "True where x is -inf.")
+Isfinite = _predicate_op("Isfinite", "isfinite", lambda xp, a: xp.isfinite(a),
+                         "True where x is neither inf nor nan.")
+Isreal = _predicate_op("Isreal", "isreal", _isreal, "True where the imaginary part is 0.")
+Signbit = _predicate_op("Signbit", "signbit",
+                        lambda xp, a: _signbit(xp, a), "True where the sign bit is set.")
+
+
+def _signbit(xp, a):
+    _reject("signbit_cpu", a, kinds="c")
+    return xp.signbit(a) if a.dtype != bool else xp.zeros(a.shape, dtype=bool)
+
+
+def _logical_op(op_name, ufunc_name):
+    def forward(ctx, a, b):
+        try:
+            return getattr(ctx.xp, ufunc_name)(a, b)
+        except ValueError:
+            _broadcast_fail(ctx, a, b)
+
+    return type("Logical" + op_name.capitalize(), (Op,), {
+        "name": "logical_" + op_name, "differentiable": False,
+        "forward": staticmethod(forward),
+        "__doc__": f"Elementwise logical {op_name} of truth values; returns bool."})
+
+
+LogicalAnd = _logical_op("and", "logical_and")
+LogicalOr = _logical_op("or", "logical_or")
+LogicalXor = _logical_op("xor", "logical_xor")
+
+
+class LogicalNot(Op):
+    name = "logical_not"
+    differentiable = False
+
+    @staticmethod
+    def forward(ctx, a):
+        return ctx.xp.logical_not(a)
+
+
+def _bitwise_op(cls_name, name, kernel_name, ufunc_name, kinds="fcV"):
+    def forward(ctx, a, b):
+        _reject(kernel_name, a, b, kinds=kinds)
+        try:
+            return getattr(ctx.xp, ufunc_name)(a, b)
+        except ValueError:
+            _broadcast_fail(ctx, a, b)
+
+    return type(cls_name, (Op,), {
+        "name": name, "promote": "same", "differentiable": False,
+        "forward": staticmethod(forward),
+        "__doc__": f"Elementwise {name} of integer or bool tensors."})
+
+
+BitwiseAnd = _bitwise_op("BitwiseAnd", "bitwise_and", "bitwise_and_cpu", "bitwise_and")
+BitwiseOr = _bitwise_op("BitwiseOr", "bitwise_or", "bitwise_or_cpu", "bitwise_or")
+BitwiseXor = _bitwise_op("BitwiseXor", "bitwise_xor", "bitwise_xor_cpu", "bitwise_xor")
+Gcd = _bitwise_op("Gcd", "gcd", "gcd_cpu", "gcd", kinds="fcVb")
+Lcm = _bitwise_op("Lcm", "lcm", "lcm_cpu", "lcm", kinds="fcVb")
+
+
+class BitwiseNot(Op):
+    name = "bitwise_not"
+    promote = "same"
+    differentiable = False
+
+    @staticmethod
+    def forward(ctx, a):
+        if a.dtype.kind not in "biu":
+            raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type "
+                            f"tensors (bitwise_not of a {_legacy(a.dtype)} tensor)")
+        return ctx.xp.invert(a)
+
+
+class BitwiseShift(Op):
+    """a << b or a >> b. Shifts by a negative amount or by the bit width or more give 0 (left)
+    or the sign fill (right), like PyTorch, instead of C's undefined behaviour."""
+    name = "bitwise_shift"
+    promote = "same"
+    differentiable = False
+
+    @staticmethod
+    def forward(ctx, a, b, left):
+        kernel = "lshift_cpu" if left else "rshift_cpu"
+        _reject(kernel, a, b, kinds="fcVb")
+        xp = ctx.xp
+        try:
+            dtype = xp.result_type(a, b)
+            bits = dtype.itemsize * 8
+            valid = (b >= 0) & (b < bits)
+            amount = xp.where(valid, b, 0).astype(dtype, copy=False)
+            if left:
+                return xp.where(valid, xp.left_shift(a, amount), 0).astype(dtype, copy=False)
+            fill = xp.where(a < 0, -1, 0) if dtype.kind == "i" else 0
+            return xp.where(valid, xp.right_shift(a, amount), fill).astype(dtype, copy=False)
+        except ValueError:
+            _broadcast_fail(ctx, a, b)
+
+
+# -- complex numbers ---------------------------------------------------------------------------
+
+class Conj(Op):
+    """Complex conjugate (a copy; ember has no lazy conjugate bit)."""
+    name = "conj"
+
+    @staticmethod
+    def forward(ctx, a):
+        return ctx.xp.conj(a)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return conj(grad)
+
+
+class Real(Op):
+    """The real part of a complex tensor, as a view."""
+    name = "real"
+    is_view = True
+
+    @staticmethod
+    def forward(ctx, a):
+        return a.real
+
+    @staticmethod
+    def backward(ctx, grad):
+        return complex(grad, grad.new_zeros(()).expand(grad.shape))
+
+
+class Imag(Op):
+    """The imaginary part of a complex tensor, as a view."""
+    name = "imag"
+    is_view = True
+
+    @staticmethod
+    def forward(ctx, a):
+        if a.dtype.kind != "c":
+            raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+        return a.imag
+
+    @staticmethod
+    def backward(ctx, grad):
+        return complex(grad.new_zeros(()).expand(grad.shape), grad)
+
+
+class Angle(Op):
+    """Argument of a complex number; 0 or pi for real numbers (nan stays nan)."""
+    name = "angle"
+
+    @staticmethod
+    def forward(ctx, a):
+        xp = ctx.xp
+        ctx.save(a)
+        if a.dtype.kind in "biu":
+            a = a.astype(_default_float().np)
+        if a.dtype.kind == "c":
+            return xp.angle(a)
+        return xp.where(a < 0, xp.pi, xp.where(a != a, a, 0)).astype(a.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (a,) = ctx.saved_tensors
+        if not a.is_complex():
+            return _zero_grad(grad, a.shape)
+        # angle = atan2(y, x): d/dx = -y/|z|^2, d/dy = x/|z|^2, packed as one complex grad.
+        mag2 = real(a * conj(a))
+        safe = where(mag2 == 0, 1.0, mag2)
+        g = complex(-imag(a) * grad / safe, real(a) * grad / safe)
+        return where(mag2 == 0, 0.0, g)
+
+
+class Complex(Op):
+    """real + i * imag from two float tensors of one dtype."""
+    name = "complex"
+
+    @staticmethod
+    def forward(ctx, re, im):
+        xp = ctx.xp
+        for x in (re, im):
+            if getattr(x, "dtype", None) is None or x.dtype.kind != "f":
+                raise RuntimeError(
+                    "Expected both inputs to be Half, Float or Double tensors but got "
+                    f"{_legacy(xp.asarray(re).dtype)} and {_legacy(xp.asarray(im).dtype)}")
+        if re.dtype != im.dtype:
+            raise RuntimeError(f"Expected object of scalar type {_legacy(re.dtype)} but got "
+                               f"scalar type {_legacy(im.dtype)} for second argument")
+        target = {2: np.complex64, 4: np.complex64, 8: np.complex128}[re.dtype.itemsize]
+        try:
+            shape = xp.broadcast_shapes(re.shape, im.shape)
+        except ValueError:
+            _broadcast_fail(ctx, re, im)
+        out = xp.empty(shape, dtype=target)
+        out.real = re
+        out.imag = im
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        sr, si = ctx.in_shapes
+        return (sum_to(real(grad), sr).contiguous() if _need(ctx, 0) else None,
+                sum_to(imag(grad), si).contiguous() if _need(ctx, 1) else None)
+
+
+# -- selection ---------------------------------------------------------------------------------
 
 class Where(Op):
     """where(cond, a, b): a where cond is true, else b (cond is not differentiated)."""
@@ -456,7 +1539,7 @@ def _result_np_dtype(a, b):
     from .. import _dtype as D
     items = []
     for x in (a, b):
-        if hasattr(x, "dtype") and not isinstance(x, (int, float, complex)):
+        if hasattr(x, "dtype") and not isinstance(x, (int, float, builtins.complex)):
             dt = D.from_numpy_dtype(x.dtype)
             items.append((dt, 2 if x.ndim else 1))
         else:
@@ -464,248 +1547,33 @@ def _result_np_dtype(a, b):
     return D.result_type_of(items).np
 
 
-class Maximum(Op):
-    name = "maximum"
-    promote = "same"
-
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.save(a, b)
-        try:
-            return ctx.xp.maximum(a, b)
-        except ValueError:
-            _broadcast_fail(ctx, a, b)
-
-    @staticmethod
-    def backward(ctx, grad):
-        a, b = ctx.saved_tensors
-        return _minmax_backward(ctx, grad, a > b, a == b)
-
-
-class Minimum(Op):
-    name = "minimum"
-    promote = "same"
-
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.save(a, b)
-        try:
-            return ctx.xp.minimum(a, b)
-        except ValueError:
-            _broadcast_fail(ctx, a, b)
-
-    @staticmethod
-    def backward(ctx, grad):
-        a, b = ctx.saved_tensors
-        return _minmax_backward(ctx, grad, a < b, a == b)
-
-
-def _minmax_backward(ctx, grad, a_wins, tie):
-    # Ties split the gradient evenly, as PyTorch does.
-    sa, sb = ctx.in_shapes
-    need = ctx.needs_input_grad
-    share_a = where(a_wins, 1.0, where(tie, 0.5, 0.0)).to(grad.dtype)
-    return (sum_to(grad * share_a, sa) if need[0] else None,
-            sum_to(grad * (1 - share_a), sb) if need[1] else None)
-
-
-class Clamp(Op):
-    """clamp(x, min, max) with scalar or tensor bounds (None: unbounded)."""
-    name = "clamp"
-    promote = "same"
-
-    @staticmethod
-    def forward(ctx, x, lo, hi):
-        xp = ctx.xp
-        ctx.save(x, lo, hi)
-        out = x
-        if lo is not None:
-            out = xp.maximum(out, lo)
-        if hi is not None:
-            out = xp.minimum(out, hi)
-        if out is x:
-            out = x.copy()
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        x, lo, hi = ctx.saved_tensors
-        sx, slo, shi = ctx.in_shapes
-        need = ctx.needs_input_grad
-        keep = None
-        if lo is not None:
-            keep = x >= lo
-        if hi is not None:
-            keep = (x <= hi) if keep is None else keep & (x <= hi)
-        gx = sum_to(grad * keep, sx) if need[0] else None
-        glo = ghi = None
-        if need[1] and lo is not None:
-            below = x < lo
-            if hi is not None:
-                below = below & (lo <= hi)
-            glo = sum_to(grad * below, slo)
-        if need[2] and hi is not None:
-            ghi = sum_to(grad * (x > hi), shi)
-        return gx, glo, ghi
-
-
-class BitwiseNot(Op):
-    name = "bitwise_not"
-    promote = "same"
-    differentiable = False
-
-    @staticmethod
-    def forward(ctx, a):
-        if a.dtype.kind not in "biu":
-            raise TypeError("bitwise_not: only integral and boolean tensors are supported, got "
-                            f"{a.dtype}")
-        return ctx.xp.invert(a)
-
-
-class LogicalNot(Op):
-    name = "logical_not"
-    differentiable = False
-
-    @staticmethod
-    def forward(ctx, a):
-        return ctx.xp.logical_not(a)
-
-
 # -- helpers -----------------------------------------------------------------------------------
 
 class _errstate:
-    """numpy.errstate(all='ignore') on cpu; PyTorch never warns on inf/nan results."""
+    """numpy.errstate(all='ignore') on cpu; PyTorch never warns on inf/nan results.
+    (np.errstate costs ~4 us per use, np.seterr pairs ~10 us: the hot Add/Sub/Mul skip it.)"""
 
-    __slots__ = ("xp", "prev")
+    __slots__ = ("state",)
 
     def __init__(self, xp):
-        self.xp = xp
+        self.state = np.errstate(all="ignore") if xp is np else None
 
     def __enter__(self):
-        import numpy as np
-        if self.xp is np:
-            self.prev = np.seterr(all="ignore")
+        if self.state is not None:
+            self.state.__enter__()
 
     def __exit__(self, *exc):
-        import numpy as np
-        if self.xp is np:
-            np.seterr(**self.prev)
+        if self.state is not None:
+            self.state.__exit__(*exc)
 
 
 def _conj(t):
     """Conjugate of a complex tensor; real tensors and Python numbers pass through."""
     if type(t) in (int, float, bool):
         return t
-    if type(t) is complex:
+    if type(t) is builtins.complex:
         return t.conjugate()
     return t.conj() if t._data.dtype.kind == "c" else t
-
-
-# -- public functions --------------------------------------------------------------------------
-
-def add(input, other, *, alpha=1, out=None):
-    """input + alpha * other, with broadcasting and type promotion."""
-    if alpha != 1:
-        other = mul(other, alpha)
-    r = apply(Add, input, other)
-    return _out(r, out)
-
-
-def sub(input, other, *, alpha=1, out=None):
-    """input - alpha * other."""
-    if alpha != 1:
-        other = mul(other, alpha)
-    return _out(apply(Sub, input, other), out)
-
-
-def mul(input, other, *, out=None):
-    """input * other."""
-    return _out(apply(Mul, input, other), out)
-
-
-def div(input, other, *, rounding_mode=None, out=None):
-    """input / other; rounding_mode 'trunc' or 'floor' rounds the quotient."""
-    if rounding_mode is None:
-        r = apply(Div, input, other)
-    elif rounding_mode == "trunc":
-        r = _div_rounded(input, other, "trunc")
-    elif rounding_mode == "floor":
-        r = _div_rounded(input, other, "floor")
-    else:
-        raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' "
-                           f"but found '{rounding_mode}'")
-    return _out(r, out)
-
-
-def _div_rounded(input, other, mode):
-    return apply(DivRounded, input, other, mode=mode)
-
-
-def neg(input, *, out=None):
-    return _out(apply(Neg, input), out)
-
-
-def pow(input, exponent, *, out=None):
-    """input ** exponent (either may be a number)."""
-    return _out(apply(Pow, input, exponent), out)
-
-
-def exp(input, *, out=None):
-    return _out(apply(Exp, input), out)
-
-
-def log(input, *, out=None):
-    return _out(apply(Log, input), out)
-
-
-def sqrt(input, *, out=None):
-    return _out(apply(Sqrt, input), out)
-
-
-def rsqrt(input, *, out=None):
-    return _out(apply(Rsqrt, input), out)
-
-
-def abs(input, *, out=None):
-    return _out(apply(Abs, input), out)
-
-
-def sign(input, *, out=None):
-    return _out(apply(Sign, input), out)
-
-
-def sgn(input, *, out=None):
-    return _out(apply(Sgn, input), out)
-
-
-def tanh(input, *, out=None):
-    return _out(apply(Tanh, input), out)
-
-
-def sigmoid(input, *, out=None):
-    return _out(apply(Sigmoid, input), out)
-
-
-def relu(input):
-    return apply(Relu, input)
-
-
-def sin(input, *, out=None):
-    return _out(apply(Sin, input), out)
-
-
-def cos(input, *, out=None):
-    return _out(apply(Cos, input), out)
-
-
-def square(input, *, out=None):
-    return _out(apply(Mul, input, input) if input.dtype.name != "bool" else
-                apply(Pow, input, 2), out)
-
-
-def reciprocal(input, *, out=None):
-    return _out(apply(Div, 1, input if input.is_floating_point() or input.is_complex()
-                      else input.to(_default_float())), out)
 
 
 def _default_float():
@@ -713,73 +1581,12 @@ def _default_float():
     return get_default_dtype()
 
 
-def eq(input, other, *, out=None):
-    return _out(apply(Eq, input, other), out)
-
-
-def ne(input, other, *, out=None):
-    return _out(apply(Ne, input, other), out)
-
-
-def lt(input, other, *, out=None):
-    return _out(apply(Lt, input, other), out)
-
-
-def le(input, other, *, out=None):
-    return _out(apply(Le, input, other), out)
-
-
-def gt(input, other, *, out=None):
-    return _out(apply(Gt, input, other), out)
-
-
-def ge(input, other, *, out=None):
-    return _out(apply(Ge, input, other), out)
-
-
-def where(condition, input=None, other=None, *, out=None):
-    """Elements of input where condition holds, else of other; where(cond) is nonzero()."""
-    if input is None and other is None:
-        from .index import nonzero
-        return nonzero(condition, as_tuple=True)
-    return _out(apply(Where, condition, input, other), out)
-
-
-def maximum(input, other, *, out=None):
-    return _out(apply(Maximum, input, other), out)
-
-
-def minimum(input, other, *, out=None):
-    return _out(apply(Minimum, input, other), out)
-
-
-def clamp(input, min=None, max=None, *, out=None):
-    """Limit input to [min, max]; either bound may be None, a number or a tensor."""
-    if min is None and max is None:
-        raise RuntimeError("clamp: At least one of 'min' or 'max' must not be None")
-    return _out(apply(Clamp, input, min, max), out)
-
-
-clip = clamp
-
-
-def bitwise_not(input, *, out=None):
-    return _out(apply(BitwiseNot, input), out)
-
-
-def logical_not(input, *, out=None):
-    return _out(apply(LogicalNot, input), out)
-
-
-subtract = sub
-multiply = mul
-divide = div
-negative = neg
-absolute = abs
-
-
-def true_divide(input, other, *, out=None):
-    return div(input, other, out=out)
+def _to_float(input):
+    """input itself when floating or complex, else cast to the default float dtype."""
+    from .._tensor import Tensor
+    if isinstance(input, Tensor) and input._data.dtype.kind in "biu":
+        return input.to(_default_float())
+    return input
 
 
 def _out(result, out):
@@ -794,76 +1601,533 @@ def _out(result, out):
     return out
 
 
-# -- in-place methods --------------------------------------------------------------------------
+# -- public functions: arithmetic --------------------------------------------------------------
+
+def _check_alpha(name, input, other, alpha):
+    if isinstance(alpha, float) and _is_int(getattr(input, "_data", input)) and \
+            _is_int(getattr(other, "_data", other)):
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating "
+                           "point number.")
+    dt = getattr(getattr(input, "_data", None), "dtype", None)
+    if isinstance(alpha, bool) and (dt is None or dt.kind != "b"):
+        raise RuntimeError("Boolean alpha only supported for Boolean results.")
+
+
+def add(input, other, *, alpha=1, out=None):
+    """input + alpha * other, with broadcasting and type promotion.
+
+    Example:
+        >>> import ember
+        >>> ember.add(ember.tensor([1, 2]), ember.tensor([3, 4]), alpha=2)
+        tensor([7, 10])
+    """
+    if alpha != 1 or type(alpha) is not int:
+        _check_alpha("add", input, other, alpha)
+        other = mul(other, alpha)
+    return _out(apply(Add, input, other), out)
+
+
+def sub(input, other, *, alpha=1, out=None):
+    """input - alpha * other."""
+    if alpha != 1 or type(alpha) is not int:
+        _check_alpha("sub", input, other, alpha)
+        other = mul(other, alpha)
+    return _out(apply(Sub, input, other), out)
+
+
+def rsub(input, other, *, alpha=1):
+    """other - alpha * input (sub with the operands swapped)."""
+    return sub(other, input, alpha=alpha)
+
+
+def mul(input, other, *, out=None):
+    """input * other, with broadcasting and type promotion."""
+    return _out(apply(Mul, input, other), out)
+
+
+def div(input, other, *, rounding_mode=None, out=None):
+    """input / other; rounding_mode None (true division: integers give the default float
+    dtype), 'trunc' (toward zero) or 'floor' (toward -inf, Python's //).
+
+    Example:
+        >>> import ember
+        >>> ember.div(ember.tensor([-7, 7]), 2, rounding_mode="trunc")
+        tensor([-3, 3])
+    """
+    if rounding_mode is None:
+        r = apply(Div, input, other)
+    elif rounding_mode in ("trunc", "floor"):
+        r = apply(DivRounded, input, other, mode=rounding_mode)
+    else:
+        raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' "
+                           f"but found '{rounding_mode}'")
+    return _out(r, out)
+
+
+def true_divide(input, other, *, out=None):
+    """input / other with true division (an alias of div without rounding)."""
+    return div(input, other, out=out)
+
+
+def floor_divide(input, other, *, out=None):
+    """floor(input / other), like Python's //; integers stay integers."""
+    return _out(apply(FloorDivide, input, other), out)
+
+
+def remainder(input, other, *, out=None):
+    """Python's %: input - floor(input / other) * other (the sign of other)."""
+    return _out(apply(Remainder, input, other), out)
+
+
+def fmod(input, other, *, out=None):
+    """C's fmod: input - trunc(input / other) * other (the sign of input)."""
+    return _out(apply(Fmod, input, other), out)
+
+
+def neg(input, *, out=None):
+    """-input."""
+    return _out(apply(Neg, input), out)
+
+
+def positive(input):
+    """input itself (PyTorch's unary +); bool tensors are rejected."""
+    if input.dtype.name == "bool":
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
+    return input
+
+
+def pow(input, exponent, *, out=None):
+    """input ** exponent; either may be a Python number.
+
+    Example:
+        >>> import ember
+        >>> ember.pow(2, ember.tensor([1, 2, 3]))
+        tensor([2, 4, 8])
+    """
+    return _out(apply(Pow, input, exponent), out)
+
+
+def float_power(input, exponent, *, out=None):
+    """input ** exponent computed in double precision (float64, or complex128)."""
+    from .._tensor import Tensor
+    wide = "complex128" if any(isinstance(x, Tensor) and x.is_complex() or
+                               isinstance(x, builtins.complex)
+                               for x in (input, exponent)) else "float64"
+    from .. import _dtype as D
+    dt = D.to_dtype(wide)
+    a = input.to(dt) if isinstance(input, Tensor) else input
+    b = exponent.to(dt) if isinstance(exponent, Tensor) else exponent
+    return _out(apply(Pow, a, b), out)
+
+
+def reciprocal(input, *, out=None):
+    """1 / input; integers give the default float dtype."""
+    return _out(apply(Div, 1, _to_float(input)), out)
+
+
+def square(input, *, out=None):
+    """input * input (bool squares to int64, like PyTorch)."""
+    if input.dtype.name == "bool":
+        return _out(apply(Pow, input, 2), out)
+    return _out(apply(Mul, input, input), out)
+
+
+def addcmul(input, tensor1, tensor2, *, value=1, out=None):
+    """input + value * tensor1 * tensor2."""
+    prod = mul(tensor1, tensor2)
+    if isinstance(value, float) and _is_int(prod._data) and _is_int(input._data):
+        value = int(value)              # PyTorch casts value to the integer result type
+    if value != 1 or type(value) is not int:
+        prod = mul(prod, value)
+    return _out(add(input, prod), out)
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
+    """input + value * tensor1 / tensor2 (integer tensor1 and tensor2 are rejected)."""
+    if _is_int(tensor1._data) and _is_int(tensor2._data):
+        raise RuntimeError(
+            "Integer division with addcdiv is no longer supported, and in a future  release "
+            "addcdiv will perform a true division of tensor1 and tensor2. The historic addcdiv "
+            "behavior can be implemented as (input + value * torch.trunc(tensor1 / tensor2))"
+            ".to(input.dtype) for integer inputs and as (input + value * tensor1 / tensor2) "
+            "for float inputs. The future addcdiv behavior is just the latter implementation: "
+            "(input + value * tensor1 / tensor2), for all dtypes.")
+    quot = div(tensor1, tensor2)
+    if value != 1 or type(value) is not int:
+        quot = mul(quot, value)
+    return _out(add(input, quot), out)
+
+
+def lerp(input, end, weight, *, out=None):
+    """input + weight * (end - input); weight is a number or a tensor.
+
+    Example:
+        >>> import ember
+        >>> ember.lerp(ember.tensor([0.0, 1.0]), ember.tensor([10.0, 3.0]), 0.5)
+        tensor([5., 2.])
+    """
+    from .._tensor import Tensor
+    for what, other in (("end", end), ("weight", weight)):
+        if isinstance(other, Tensor) and other.dtype != input.dtype and \
+                (what == "end" or other.ndim > 0):
+            raise RuntimeError(f"lerp: expected dtype {_torch_type_name(input.dtype)} for "
+                               f"`{what}` but got dtype {_torch_type_name(other.dtype)}")
+    return _out(apply(Lerp, input, end, weight), out)
+
+
+def _torch_type_name(dt) -> str:
+    return {"float32": "float", "float64": "double", "float16": "c10::Half",
+            "bfloat16": "c10::BFloat16", "int64": "long int", "int32": "int"}.get(dt.name,
+                                                                                dt.name)
+
+
+# -- public functions: unary math --------------------------------------------------------------
+
+def _unary_fn(op, name, summary):
+    def fn(input, *, out=None):
+        return _out(apply(op, input), out)
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"{summary}\n\nArgs:\n    input: a tensor.\n    out: optional output tensor.\n"
+    return fn
+
+
+exp = _unary_fn(Exp, "exp", "e ** input, elementwise.")
+exp2 = _unary_fn(Exp2, "exp2", "2 ** input, elementwise.")
+expm1 = _unary_fn(Expm1, "expm1", "exp(input) - 1, accurate near 0.")
+log = _unary_fn(Log, "log", "Natural logarithm.")
+log1p = _unary_fn(Log1p, "log1p", "log(1 + input), accurate near 0.")
+log2 = _unary_fn(Log2, "log2", "Base-2 logarithm.")
+log10 = _unary_fn(Log10, "log10", "Base-10 logarithm.")
+sqrt = _unary_fn(Sqrt, "sqrt", "Square root.")
+rsqrt = _unary_fn(Rsqrt, "rsqrt", "1 / sqrt(input).")
+sin = _unary_fn(Sin, "sin", "Sine (radians).")
+cos = _unary_fn(Cos, "cos", "Cosine (radians).")
+tan = _unary_fn(Tan, "tan", "Tangent (radians).")
+asin = _unary_fn(Asin, "asin", "Inverse sine.")
+acos = _unary_fn(Acos, "acos", "Inverse cosine.")
+atan = _unary_fn(Atan, "atan", "Inverse tangent.")
+sinh = _unary_fn(Sinh, "sinh", "Hyperbolic sine.")
+cosh = _unary_fn(Cosh, "cosh", "Hyperbolic cosine.")
+tanh = _unary_fn(Tanh, "tanh", "Hyperbolic tangent.")
+asinh = _unary_fn(Asinh, "asinh", "Inverse hyperbolic sine.")
+acosh = _unary_fn(Acosh, "acosh", "Inverse hyperbolic cosine.")
+atanh = _unary_fn(Atanh, "atanh", "Inverse hyperbolic tangent.")
+sigmoid = _unary_fn(Sigmoid, "sigmoid", "1 / (1 + exp(-input)), computed without overflow.")
+sinc = _unary_fn(Sinc, "sinc", "sin(pi x) / (pi x), 1 at 0.")
+erf = _unary_fn(Erf, "erf", "The error function.")
+erfc = _unary_fn(Erfc, "erfc", "The complementary error function 1 - erf(input).")
+erfinv = _unary_fn(Erfinv, "erfinv", "Inverse of erf on (-1, 1).")
+lgamma = _unary_fn(Lgamma, "lgamma", "log(|gamma(input)|).")
+digamma = _unary_fn(Digamma, "digamma", "d/dx lgamma(x): -inf at 0, nan at negative integers.")
+abs = _unary_fn(Abs, "abs", "Absolute value (the modulus for complex tensors).")
+sign = _unary_fn(Sign, "sign", "-1, 0 or 1 by the sign of input (complex: use sgn).")
+sgn = _unary_fn(Sgn, "sgn", "sign for real tensors; z / |z| for complex ones.")
+floor = _unary_fn(Floor, "floor", "Largest integer not above input.")
+ceil = _unary_fn(Ceil, "ceil", "Smallest integer not below input.")
+trunc = _unary_fn(Trunc, "trunc", "input rounded toward zero.")
+fix = _unary_fn(Trunc, "fix", "input rounded toward zero (alias of trunc).")
+frac = _unary_fn(Frac, "frac", "input - trunc(input).")
+signbit = _unary_fn(Signbit, "signbit", "True where the sign bit is set (also for -0.0).")
+isnan = _unary_fn(Isnan, "isnan", "True where input is nan.")
+isinf = _unary_fn(Isinf, "isinf", "True where input is +inf or -inf.")
+isposinf = _unary_fn(Isposinf, "isposinf", "True where input is +inf.")
+isneginf = _unary_fn(Isneginf, "isneginf", "True where input is -inf.")
+isfinite = _unary_fn(Isfinite, "isfinite", "True where input is neither inf nor nan.")
+angle = _unary_fn(Angle, "angle", "Argument of complex input (0 or pi for real input).")
+logical_not = _unary_fn(LogicalNot, "logical_not", "Elementwise not of truth values (bool).")
+bitwise_not = _unary_fn(BitwiseNot, "bitwise_not", "~input for integer and bool tensors.")
+
+
+def isreal(input):
+    """True where input has no imaginary part (always for real dtypes)."""
+    return apply(Isreal, input)
+
+
+def relu(input):
+    """max(input, 0)."""
+    return apply(Relu, input)
+
+
+def relu_(input):
+    """max(input, 0) in place."""
+    return apply_inplace(Relu, input)
+
+
+def round(input, *, decimals=0, out=None):
+    """Round half to even (like PyTorch); with decimals, to that many decimal places.
+
+    Example:
+        >>> import ember
+        >>> ember.round(ember.tensor([0.5, 1.5, 2.5, 1.2345]), decimals=0)
+        tensor([0., 2., 2., 1.])
+    """
+    if decimals != 0 and input.dtype.name in ("int8", "int16", "int32", "int64", "uint8"):
+        raise NotImplementedError(f'"round_cpu" not implemented for '
+                                  f"'{_legacy(input._data.dtype)}'")
+    return _out(apply(Round, input, decimals=decimals), out)
+
+
+def logit(input, eps=None, *, out=None):
+    """log(p / (1 - p)); with eps, p is first clamped to [eps, 1 - eps]."""
+    x = _to_float(input)
+    if eps is not None:
+        x = clamp(x, eps, 1 - eps)
+    return _out(log(x / (1 - x)), out)
+
+
+def polygamma(n, input, *, out=None):
+    """The n-th derivative of digamma (n = 0 is digamma)."""
+    if not isinstance(n, int) or n < 0:
+        raise RuntimeError(f"polygamma(n, x) does not support negative n, got {n}")
+    return _out(apply(Polygamma, input, n=n), out)
+
+
+def deg2rad(input, *, out=None):
+    """Degrees to radians."""
+    return _out(mul(_to_float(input), math.pi / 180), out)
+
+
+def rad2deg(input, *, out=None):
+    """Radians to degrees."""
+    return _out(mul(_to_float(input), 180 / math.pi), out)
+
+
+# -- public functions: binary math -------------------------------------------------------------
+
+def atan2(input, other, *, out=None):
+    """Angle of the point (other, input) in radians, in (-pi, pi]."""
+    return _out(apply(Atan2, input, other), out)
+
+
+def hypot(input, other, *, out=None):
+    """sqrt(input**2 + other**2) without overflow."""
+    return _out(apply(Hypot, input, other), out)
+
+
+def copysign(input, other, *, out=None):
+    """|input| with the sign of other; integers give the default float dtype."""
+    return _out(apply(Copysign, input, other), out)
+
+
+def heaviside(input, values, *, out=None):
+    """Step function: 0 below 0, 1 above, values at 0 (input and values of one dtype)."""
+    return _out(apply(Heaviside, input, values), out)
+
+
+def xlogy(input, other, *, out=None):
+    """input * log(other), 0 where input is 0 (unless other is nan)."""
+    return _out(apply(Xlogy, input, other), out)
+
+
+def ldexp(input, other, *, out=None):
+    """input * 2 ** other."""
+    return _out(mul(input, exp2(_to_float(other))), out)
+
+
+def logaddexp(input, other, *, out=None):
+    """log(exp(input) + exp(other)), computed without overflow."""
+    return _out(apply(Logaddexp, input, other), out)
+
+
+def logaddexp2(input, other, *, out=None):
+    """log2(2**input + 2**other), computed without overflow."""
+    return _out(apply(Logaddexp2, input, other), out)
+
+
+def maximum(input, other, *, out=None):
+    """Elementwise max; nan propagates; ties share the gradient equally."""
+    return _out(apply(Maximum, input, other), out)
+
+
+def minimum(input, other, *, out=None):
+    """Elementwise min; nan propagates; ties share the gradient equally."""
+    return _out(apply(Minimum, input, other), out)
+
+
+def fmax(input, other, *, out=None):
+    """Elementwise max ignoring nan (nan only where both are nan)."""
+    return _out(apply(Fmax, input, other), out)
+
+
+def fmin(input, other, *, out=None):
+    """Elementwise min ignoring nan (nan only where both are nan)."""
+    return _out(apply(Fmin, input, other), out)
+
+
+def clamp(input, min=None, max=None, *, out=None):
+    """Limit input to [min, max]; either bound may be None, a number or a tensor. When
+    min > max, every element becomes max (like PyTorch).
+
+    Example:
+        >>> import ember
+        >>> ember.clamp(ember.tensor([-2.0, 0.5, 3.0]), min=-1, max=1)
+        tensor([-1.0000,  0.5000,  1.0000])
+    """
+    if min is None and max is None:
+        raise RuntimeError("clamp: At least one of 'min' or 'max' must not be None")
+    return _out(apply(Clamp, input, min, max), out)
+
+
+clip = clamp
+
+
+def clamp_min(input, min, *, out=None):
+    """max(input, min)."""
+    return clamp(input, min=min, out=out)
+
+
+def clamp_max(input, max, *, out=None):
+    """min(input, max)."""
+    return clamp(input, max=max, out=out)
+
+
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):
+    """Replace nan, +inf and -inf (defaults: 0 and the dtype's largest/lowest finite value)."""
+    return _out(apply(NanToNum, input, nan=nan, posinf=posinf, neginf=neginf), out)
+
+
+def where(condition, input=None, other=None, *, out=None):
+    """Elements of input where condition holds, else of other; where(cond) is nonzero()."""
+    if input is None and other is None:
+        from .index import nonzero
+        return nonzero(condition, as_tuple=True)
+    return _out(apply(Where, condition, input, other), out)
+
+
+# -- public functions: comparisons, logical and bitwise ----------------------------------------
+
+def _binary_fn(op, name, summary, **attrs):
+    def fn(input, other, *, out=None):
+        return _out(apply(op, input, other, **attrs), out)
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = (f"{summary}\n\nArgs:\n    input: a tensor.\n    other: a tensor or a "
+                  "number (broadcast).\n    out: optional output tensor.\n")
+    return fn
+
+
+eq = _binary_fn(Eq, "eq", "input == other, elementwise (bool).")
+ne = _binary_fn(Ne, "ne", "input != other, elementwise (bool).")
+lt = _binary_fn(Lt, "lt", "input < other, elementwise (bool).")
+le = _binary_fn(Le, "le", "input <= other, elementwise (bool).")
+gt = _binary_fn(Gt, "gt", "input > other, elementwise (bool).")
+ge = _binary_fn(Ge, "ge", "input >= other, elementwise (bool).")
+logical_and = _binary_fn(LogicalAnd, "logical_and", "Elementwise and of truth values (bool).")
+logical_or = _binary_fn(LogicalOr, "logical_or", "Elementwise or of truth values (bool).")
+logical_xor = _binary_fn(LogicalXor, "logical_xor", "Elementwise xor of truth values (bool).")
+bitwise_and = _binary_fn(BitwiseAnd, "bitwise_and", "input & other (integer or bool).")
+bitwise_or = _binary_fn(BitwiseOr, "bitwise_or", "input | other (integer or bool).")
+bitwise_xor = _binary_fn(BitwiseXor, "bitwise_xor", "input ^ other (integer or bool).")
+bitwise_left_shift = _binary_fn(BitwiseShift, "bitwise_left_shift", "input << other.",
+                                left=True)
+bitwise_right_shift = _binary_fn(BitwiseShift, "bitwise_right_shift",
+                                 "input >> other (arithmetic for signed types).", left=False)
+gcd = _binary_fn(Gcd, "gcd", "Greatest common divisor of integers.")
+lcm = _binary_fn(Lcm, "lcm", "Least common multiple of integers.")
+
+
+def equal(input, other) -> builtins.bool:
+    """True if the two tensors have the same shape and equal elements (a Python bool)."""
+    from .._tensor import Tensor
+    if not isinstance(other, Tensor):
+        raise TypeError(f"equal(): argument 'other' (position 2) must be Tensor, not "
+                        f"{type(other).__name__}")
+    if tuple(input.shape) != tuple(other.shape):
+        return False
+    return builtins.bool(apply(Eq, input, other)._data.all())
+
+
+# -- public functions: complex numbers ---------------------------------------------------------
+
+def conj(input):
+    """Complex conjugate; real tensors are returned as they are."""
+    if not input.is_complex():
+        return input
+    return apply(Conj, input)
+
+
+def conj_physical(input, *, out=None):
+    """Complex conjugate materialised (ember's conj always is); real tensors pass through."""
+    return _out(conj(input), out)
+
+
+def resolve_conj(input):
+    """input itself: ember never defers a conjugation."""
+    return input
+
+
+def resolve_neg(input):
+    """input itself: ember never defers a negation."""
+    return input
+
+
+def real(input):
+    """The real part (a view of complex input; real input itself)."""
+    if not input.is_complex():
+        return input
+    return apply(Real, input)
+
+
+def imag(input):
+    """The imaginary part of a complex tensor, as a view."""
+    return apply(Imag, input)
+
+
+def polar(abs, angle, *, out=None):
+    """The complex tensor abs * (cos(angle) + i sin(angle))."""
+    return _out(complex(abs * cos(angle), abs * sin(angle)), out)
+
+
+def complex(real, imag, *, out=None):
+    """The complex tensor real + i * imag (both float tensors of one dtype)."""
+    return _out(apply(Complex, real, imag), out)
+
+
+# PyTorch's alias names.
+subtract = sub
+multiply = mul
+divide = div
+negative = neg
+absolute = abs
+arcsin = asin
+arccos = acos
+arctan = atan
+arcsinh = asinh
+arccosh = acosh
+arctanh = atanh
+arctan2 = atan2
+greater = gt
+greater_equal = ge
+less = lt
+less_equal = le
+not_equal = ne
+
+
+# -- in-place variants -------------------------------------------------------------------------
+#
+# foo_(self, ...) writes foo's result into self through apply_inplace (version counter,
+# history rebase, leaf checks, PyTorch's "result type Float can't be cast to the desired output
+# type Long" error). Composites that have no Op of their own write with copy_.
 
 def add_(self, other, *, alpha=1):
-    if alpha != 1:
+    if alpha != 1 or type(alpha) is not int:
+        _check_alpha("add_", self, other, alpha)
         other = mul(other, alpha)
     return apply_inplace(Add, self, other)
 
 
 def sub_(self, other, *, alpha=1):
-    if alpha != 1:
+    if alpha != 1 or type(alpha) is not int:
+        _check_alpha("sub_", self, other, alpha)
         other = mul(other, alpha)
     return apply_inplace(Sub, self, other)
 
 
-def mul_(self, other):
-    return apply_inplace(Mul, self, other)
-
-
 def div_(self, other, *, rounding_mode=None):
-    if rounding_mode is not None:
-        return self.copy_(div(self, other, rounding_mode=rounding_mode))
-    return apply_inplace(Div, self, other)
-
-
-def pow_(self, exponent):
-    return apply_inplace(Pow, self, exponent)
-
-
-def neg_(self):
-    return apply_inplace(Neg, self)
-
-
-def exp_(self):
-    return apply_inplace(Exp, self)
-
-
-def log_(self):
-    return apply_inplace(Log, self)
-
-
-def sqrt_(self):
-    return apply_inplace(Sqrt, self)
-
-
-def rsqrt_(self):
-    return apply_inplace(Rsqrt, self)
-
-
-def abs_(self):
-    return apply_inplace(Abs, self)
-
-
-def tanh_(self):
-    return apply_inplace(Tanh, self)
-
-
-def sigmoid_(self):
-    return apply_inplace(Sigmoid, self)
-
-
-def relu_(self):
-    return apply_inplace(Relu, self)
-
-
-def sin_(self):
-    return apply_inplace(Sin, self)
-
-
-def cos_(self):
-    return apply_inplace(Cos, self)
+    if rounding_mode is None:
+        return apply_inplace(Div, self, other)
+    if rounding_mode not in ("trunc", "floor"):
+        div(self, other, rounding_mode=rounding_mode)          # raises the error
+    return apply_inplace(DivRounded, self, other, mode=rounding_mode)
 
 
 def clamp_(self, min=None, max=None):
@@ -876,60 +2140,118 @@ def square_(self):
     return apply_inplace(Mul, self, self.clone() if self._rg else self)
 
 
-def reciprocal_(self):
-    return apply_inplace(Div, self.new_ones(()), self) if False else self.copy_(reciprocal(self))
+def round_(self, *, decimals=0):
+    return apply_inplace(Round, self, decimals=decimals)
 
 
-def sign_(self):
-    return apply_inplace(Sign, self)
+def polygamma_(self, n):
+    return apply_inplace(Polygamma, self, n=n)
 
 
-def eq_(self, other):
-    return apply_inplace(Eq, self, other)
+def nan_to_num_(self, nan=0.0, posinf=None, neginf=None):
+    return apply_inplace(NanToNum, self, nan=nan, posinf=posinf, neginf=neginf)
 
 
-def ne_(self, other):
-    return apply_inplace(Ne, self, other)
+def lerp_(self, end, weight):
+    lerp(self, end, weight)                                   # dtype checks
+    return apply_inplace(Lerp, self, end, weight)
 
 
-def lt_(self, other):
-    return apply_inplace(Lt, self, other)
+def float_power_(self, exponent):
+    if self.dtype.name not in ("float64", "complex128"):
+        raise RuntimeError(f"the base given to float_power_ has dtype {_legacy(self._data.dtype)}"
+                           " but the operation's result requires dtype Double")
+    return apply_inplace(Pow, self, exponent)
 
 
-def le_(self, other):
-    return apply_inplace(Le, self, other)
+def _copy_into(fn):
+    def inplace(self, *args, **kwargs):
+        return self.copy_(fn(self, *args, **kwargs))
+    inplace.__name__ = fn.__name__ + "_"
+    return inplace
 
 
-def gt_(self, other):
-    return apply_inplace(Gt, self, other)
+_INPLACE_OPS = {
+    "mul_": Mul, "true_divide_": Div, "floor_divide_": FloorDivide, "remainder_": Remainder,
+    "fmod_": Fmod, "neg_": Neg, "pow_": Pow, "exp_": Exp, "exp2_": Exp2, "expm1_": Expm1,
+    "log_": Log, "log1p_": Log1p, "log2_": Log2, "log10_": Log10, "sqrt_": Sqrt,
+    "rsqrt_": Rsqrt, "sin_": Sin, "cos_": Cos, "tan_": Tan, "asin_": Asin, "acos_": Acos,
+    "atan_": Atan, "sinh_": Sinh, "cosh_": Cosh, "tanh_": Tanh, "asinh_": Asinh,
+    "acosh_": Acosh, "atanh_": Atanh, "sigmoid_": Sigmoid, "sinc_": Sinc, "erf_": Erf,
+    "erfc_": Erfc, "erfinv_": Erfinv, "lgamma_": Lgamma, "digamma_": Digamma, "abs_": Abs,
+    "sign_": Sign, "sgn_": Sgn, "relu_": Relu, "floor_": Floor, "ceil_": Ceil,
+    "trunc_": Trunc, "fix_": Trunc, "frac_": Frac, "atan2_": Atan2, "hypot_": Hypot,
+    "copysign_": Copysign, "heaviside_": Heaviside, "xlogy_": Xlogy, "eq_": Eq, "ne_": Ne,
+    "lt_": Lt, "le_": Le, "gt_": Gt, "ge_": Ge, "logical_and_": LogicalAnd,
+    "logical_or_": LogicalOr, "logical_xor_": LogicalXor, "logical_not_": LogicalNot,
+    "conj_physical_": Conj, "bitwise_and_": BitwiseAnd, "bitwise_or_": BitwiseOr,
+    "bitwise_xor_": BitwiseXor, "bitwise_not_": BitwiseNot, "gcd_": Gcd, "lcm_": Lcm,
+}
+# Composites and functions whose in-place form writes the out-of-place result with copy_.
+_INPLACE_COPY = ("reciprocal", "logit", "deg2rad", "rad2deg", "addcmul", "addcdiv", "ldexp")
+_INPLACE_ALIASES = {
+    "subtract_": "sub_", "multiply_": "mul_", "divide_": "div_", "negative_": "neg_",
+    "absolute_": "abs_", "arcsin_": "asin_", "arccos_": "acos_", "arctan_": "atan_",
+    "arcsinh_": "asinh_", "arccosh_": "acosh_", "arctanh_": "atanh_", "arctan2_": "atan2_",
+    "clip_": "clamp_", "greater_": "gt_", "greater_equal_": "ge_", "less_": "lt_",
+    "less_equal_": "le_", "not_equal_": "ne_",
+}
 
 
-def ge_(self, other):
-    return apply_inplace(Ge, self, other)
+def _make_inplace(op, name):
+    def inplace(self, *args):
+        return apply_inplace(op, self, *args)
+    inplace.__name__ = inplace.__qualname__ = name
+    inplace.__doc__ = f"In-place {name[:-1]}: writes the result into self and returns self."
+    return inplace
 
 
-def bitwise_not_(self):
-    return apply_inplace(BitwiseNot, self)
+def _shift_inplace(left):
+    def inplace(self, other):
+        return apply_inplace(BitwiseShift, self, other, left=left)
+    return inplace
 
 
-def logical_not_(self):
-    return apply_inplace(LogicalNot, self)
-
-
-def _method_table():
-    names = [n for n in __all__ if not n.startswith("_")]
-    table = {n: globals()[n] for n in names if n not in ("where",)}
-    table["where"] = lambda self, condition, other: where(condition, self, other)
-    for n, fn in list(globals().items()):
-        if n.endswith("_") and not n.startswith("_") and callable(fn):
-            table[n] = fn
-    table["clamp_min"] = lambda self, min: clamp(self, min=min)
-    table["clamp_max"] = lambda self, max: clamp(self, max=max)
-    table["clamp_min_"] = lambda self, min: clamp_(self, min=min)
-    table["clamp_max_"] = lambda self, max: clamp_(self, max=max)
-    table["clip_"] = clamp_
+def _inplace_table():
+    table = {name: _make_inplace(op, name) for name, op in _INPLACE_OPS.items()}
+    table.update({
+        "add_": add_, "sub_": sub_, "div_": div_, "clamp_": clamp_, "square_": square_,
+        "round_": round_, "polygamma_": polygamma_, "nan_to_num_": nan_to_num_,
+        "lerp_": lerp_, "float_power_": float_power_,
+        "clamp_min_": lambda self, min: clamp_(self, min=min),
+        "clamp_max_": lambda self, max: clamp_(self, max=max),
+        "bitwise_left_shift_": _shift_inplace(True),
+        "bitwise_right_shift_": _shift_inplace(False),
+    })
+    for name in _INPLACE_COPY:
+        table[name + "_"] = _copy_into(globals()[name])
+    for alias, name in _INPLACE_ALIASES.items():
+        table[alias] = table[name]
     return table
 
 
+# -- Tensor methods ----------------------------------------------------------------------------
+
+# Public functions that are not Tensor methods in PyTorch, or whose method differs.
+_NOT_METHODS = ("where", "polar", "complex", "relu_", "real", "imag", "polygamma", "rsub")
+
+
+def _method_table():
+    table = {n: globals()[n] for n in __all__ if n not in _NOT_METHODS}
+    table.update(_inplace_table())
+    table["where"] = lambda self, condition, other: where(condition, self, other)
+    table["polygamma"] = lambda self, n: polygamma(n, self)
+    table["real"] = property(real, _set_part(real))
+    table["imag"] = property(imag, _set_part(imag))
+    table["is_conj"] = lambda self: False
+    table["is_neg"] = lambda self: False
+    return table
+
+
+def _set_part(getter):
+    def setter(self, value):
+        getter(self).copy_(value)
+    return setter
+
+
 TENSOR_METHODS = _method_table()
-_builtins = builtins

@@ -105,7 +105,7 @@ def _draw(rng, shape, dtype, lo, hi):
     if shape is None or isinstance(shape, (int, float, complex, bool)):
         return shape
     if dtype in ("bool",):
-        return rng.random(shape) > 0.5
+        return np.asarray(rng.random(shape) > 0.5)  # a 0-d array, not a NumPy scalar
     if dtype.startswith("int") or dtype == "uint8":
         return rng.integers(max(int(lo), 0 if dtype == "uint8" else -100), max(int(hi), 1) + 1,
                             size=shape).astype(dtype)
