@@ -655,6 +655,15 @@ def apply_inplace(op, target, *args, **attrs):
     """Run ``op(target, *args)`` and write the result into ``target``; returns ``target``."""
     Tensor = _Tensor
     _check_inplace_allowed(op, target)
+    if not getattr(target._data.flags, "writeable", True):
+        arr = target._data
+        if any(st == 0 and n > 1 for st, n in zip(arr.strides, arr.shape)):
+            raise RuntimeError(
+                f"{op.name}_: unsupported operation: more than one element of the written-to "
+                "tensor refers to a single memory location. Please clone() the tensor before "
+                "performing the operation.")
+        raise RuntimeError(f"{op.name}_: the tensor's memory is read-only (it shares a "
+                           "read-only NumPy buffer); clone() it before writing")
     recording = _grad_state.enabled and (
         target._rg or any(isinstance(a, Tensor) and a._rg for a in args))
     if not recording:

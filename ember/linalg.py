@@ -37,5 +37,7 @@ vander = _ops.vander
 tensorinv = _ops.tensorinv
 tensorsolve = _ops.tensorsolve
 matrix_exp = _ops.matrix_exp
+eig = _ops.eig
+eigvals = _ops.eigvals
 
 __all__ = sorted(_ops.LINALG_NAMES)

@@ -323,5 +323,5 @@ def test_creation_on_cuda():
     z = ember.zeros(3, device="cuda").copy_(ember.tensor([1.0, 2.0, 3.0]))
     assert z.is_cuda and z.cpu().tolist() == [1.0, 2.0, 3.0]
     assert ember.zeros_like(z).is_cuda and ember.tril_indices(3, 3, device="cuda").is_cuda
-    with pytest.raises(TypeError, match="bfloat16"):
-        ember.zeros(2, dtype=ember.bfloat16, device="cuda")
+    e = ember.empty_strided((2, 3), (1, 2), device="cuda")
+    assert e.is_cuda and e.stride() == (1, 2)

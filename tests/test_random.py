@@ -344,3 +344,17 @@ def test_cuda_samplers_follow_their_distributions():
     assert r.min() >= 0 and r.max() < 10
     m = ember.zeros(1000, device="cuda").bernoulli_(0.25).cpu().numpy()
     assert abs(m.mean() - 0.25) < 0.05
+
+
+@pytest.mark.gpu
+def test_fork_rng_restores_cuda_streams():
+    from ember.ops.random import fork_rng
+    ember.manual_seed(2)
+    ember.rand(1, device="cuda")
+    with fork_rng():
+        ember.rand(100, device="cuda")
+        ember.rand(100)
+    a = ember.rand(5, device="cuda").cpu().numpy()
+    ember.manual_seed(2)
+    ember.rand(1, device="cuda")
+    np.testing.assert_array_equal(a, ember.rand(5, device="cuda").cpu().numpy())

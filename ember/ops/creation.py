@@ -208,7 +208,7 @@ def _walk(data):
         dtype[0] = d if dtype[0] is None else D.promote_types(dtype[0], d)
 
     def visit(x, depth):
-        if isinstance(x, Tensor) and x._data.ndim == 0 or not (
+        if isinstance(x, (Tensor, np.ndarray)) and x.ndim == 0 or not (
                 _is_seq(x) or isinstance(x, (np.ndarray, Tensor))):
             leaf(x, depth)
             return
@@ -265,6 +265,10 @@ def _from_data(data, dtype):
     if isinstance(data, (np.ndarray, np.generic)):
         dt = _dtype_arg(dtype) if dtype is not None else D.from_numpy_dtype(data.dtype)
         return np.asarray(data), dt
+    if not _is_seq(data) and hasattr(data, "__array__"):          # array-likes (pandas, ...)
+        arr = np.asarray(data)
+        if arr.dtype != object:
+            return arr, _dtype_arg(dtype) if dtype is not None else D.from_numpy_dtype(arr.dtype)
     if not _is_seq(data):
         dt = _dtype_arg(dtype) if dtype is not None else _scalar_dtype(data)
         return np.asarray(data.item() if hasattr(data, "item") and not isinstance(
@@ -320,6 +324,14 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
             device = data.device
     if data is None:
         raise RuntimeError("Could not infer dtype of NoneType")
+    if not isinstance(data, Tensor) and hasattr(data, "__cuda_array_interface__"):
+        from ..backends import cupy_backend
+        arr = cupy_backend.load().array(data, copy=True)          # a CuPy (or Numba) array
+        dt = _dtype_arg(dtype) if dtype is not None else D.from_numpy_dtype(arr.dtype)
+        dev = _resolve_device(device) if device is not None else _array_device(arr)
+        if dev.type == "cpu":
+            return _new(np.array(arr.get(), dtype=dt.np), requires_grad)
+        return _new(cupy_backend.to_gpu(arr.astype(dt.np), dev.index), requires_grad)
     if isinstance(data, Tensor) and data.is_cuda and _resolve_device(device).type == "cuda":
         dt = _dtype_arg(dtype) if dtype is not None else data.dtype
         return _new(data._data.astype(dt.np, copy=True), requires_grad)

@@ -232,7 +232,7 @@ class Div(Op):
 
 def _div_rounded_forward(ctx, a, b, mode):
     xp = ctx.xp
-    _reject("div_floor_cpu" if mode == "floor" else "div_trunc_cpu", a, b, kinds="b")
+    _reject("div_floor_cpu" if mode == "floor" else "div_trunc_cpu", a, b, kinds="bc")
     integral = _is_int(a) and _is_int(b)
     if integral:
         _int_zero_division(ctx, b)
@@ -359,6 +359,8 @@ class Pow(Op):
 
     @staticmethod
     def forward(ctx, a, b):
+        if _is_bool(a) and _is_bool(b):
+            raise NotImplementedError("\"pow\" not implemented for 'Bool'")
         ctx.save(a, b)
         xp = ctx.xp
         try:
@@ -589,6 +591,8 @@ class Relu(Op):
     def forward(ctx, a):
         if a.dtype == bool:
             raise RuntimeError('"clamp_min_cpu" not implemented for \'Bool\'')
+        if a.dtype.kind == "c":
+            raise NotImplementedError("clamp is not supported for complex types")
         out = ctx.xp.maximum(a, 0).astype(a.dtype, copy=False)
         ctx.save(out)
         return out
@@ -607,7 +611,9 @@ def _rounding_op(cls_name, name, kernel, doc):
         if a.dtype.kind in "iu":
             return a.copy()
         if a.dtype.kind == "c":
-            raise RuntimeError(f"{name} is not supported for complex inputs")
+            if name == "round":
+                raise _kernel_error("round_vml_cpu", a.dtype)
+            raise NotImplementedError(f"{name} is not supported for complex inputs")
         return kernel(ctx.xp, a, **attrs)
 
     def backward(ctx, grad):
@@ -659,48 +665,59 @@ class Frac(Op):
 # relative away from the poles). float32 and smaller inputs compute in float64 and round
 # once. On cuda, cupyx.scipy.special provides the same functions.
 
+def _erf_coefficients(n):
+    # erf(x) = 2/sqrt(pi) * x * exp(-x^2) * sum_k c_k x^(2k), c_k = 2^k / (2k+1)!!: positive
+    # terms, so no cancellation. 20 terms reach double precision for |x| < 1, 44 for |x| < 2.
+    c = [1.0]
+    for k in range(1, n):
+        c.append(c[-1] * 2 / (2 * k + 1))
+    return tuple(reversed(c))
+
+
+_ERF_SMALL = _erf_coefficients(20)
+_ERF_MEDIUM = _erf_coefficients(44)
+
+
 def _erf_series(x):
-    # erf(x) = 2/sqrt(pi) * x * exp(-x^2) * sum_n (2x^2)^n / (2n+1)!!: positive terms, so no
-    # cancellation; 44 terms reach double precision for |x| < 2.
     x2 = x * x
-    term = np.ones_like(x)
-    total = np.ones_like(x)
-    for n in range(1, 45):
-        term = term * (2 * x2) / (2 * n + 1)
-        total = total + term
-    return (2 / _SQRT_PI) * x * np.exp(-x2) * total
+    coeffs = _ERF_SMALL if x.size and np.abs(x).max() < 1 else _ERF_MEDIUM
+    acc = np.full_like(x, coeffs[0])
+    for c in coeffs[1:]:
+        np.multiply(acc, x2, out=acc)
+        np.add(acc, c, out=acc)
+    return (2 / _SQRT_PI) * x * np.exp(-x2) * acc
 
 
 def _erfc_fraction(x):
     # erfc(x) = exp(-x^2) / sqrt(pi) / (x + (1/2)/(x + 1/(x + (3/2)/(x + ...)))), x >= 2.
-    f = x
+    f = x.copy()
     for k in range(60, 0, -1):
-        f = x + (k / 2) / f
+        np.divide(k / 2, f, out=f)
+        np.add(f, x, out=f)
     return np.exp(-x * x) / _SQRT_PI / f
 
 
-def _split(x, small):
-    """Evaluate on the |x| < 2 and |x| >= 2 parts separately (each costs ~50 passes)."""
+def _erf_parts(x, fn_series, fn_fraction):
+    """Evaluate |x| < 1, 1 <= |x| < 2 (series) and |x| >= 2 (continued fraction) apart."""
     flat = x.ravel()
-    mask = small.ravel()
-    return flat, mask, np.empty_like(flat)
+    a = np.abs(flat)
+    out = np.empty_like(flat)
+    for mask in (a < 1, (a >= 1) & (a < 2)):
+        out[mask] = fn_series(flat[mask])
+    big = ~(a < 2)                      # nan goes here too, and stays nan
+    out[big] = fn_fraction(flat[big])
+    return out.reshape(x.shape)
 
 
 def _np_erf(x):
-    flat, small, out = _split(x, np.abs(x) < 2)
-    out[small] = _erf_series(flat[small])
-    big = flat[~small]
-    out[~small] = np.sign(big) * (1 - _erfc_fraction(np.abs(big)))
-    return out.reshape(x.shape)
+    return _erf_parts(x, _erf_series, lambda b: np.sign(b) * (1 - _erfc_fraction(np.abs(b))))
 
 
 def _np_erfc(x):
-    flat, small, out = _split(x, np.abs(x) < 2)
-    out[small] = 1 - _erf_series(flat[small])
-    big = flat[~small]
-    c = _erfc_fraction(np.abs(big))
-    out[~small] = np.where(big > 0, c, 2 - c)
-    return out.reshape(x.shape)
+    def fraction(b):
+        c = _erfc_fraction(np.abs(b))
+        return np.where(b > 0, c, 2 - c)
+    return _erf_parts(x, lambda s: 1 - _erf_series(s), fraction)
 
 
 _GILES_LOW = (2.81022636e-08, 3.43273939e-07, -3.5233877e-06, -4.39150654e-06, 0.00021858087,
@@ -864,7 +881,8 @@ class Polygamma(Op):
         _reject("polygamma_cpu", a, kinds="c")
         if ctx.xp is not np:
             import cupyx.scipy.special as cs
-            return cs.polygamma(n, a).astype(a.dtype, copy=False)
+            # cupyx wants n as an array (it calls cupy.where(n == 0, ...)).
+            return cs.polygamma(ctx.xp.asarray(n), a).astype(a.dtype, copy=False)
         with np.errstate(all="ignore"):
             return _np_polygamma(n, a.astype(np.float64)).astype(a.dtype, copy=False)
 
@@ -884,6 +902,7 @@ class Atan2(Op):
 
     @staticmethod
     def forward(ctx, y, x):
+        _reject("atan2_cpu", y, x, kinds="c")
         ctx.save(y, x)
         try:
             return ctx.xp.arctan2(y, x)
@@ -932,6 +951,7 @@ class Copysign(Op):
 
     @staticmethod
     def forward(ctx, a, b):
+        _reject("copysign_cpu", a, b, kinds="c")
         try:
             out = ctx.xp.copysign(a, b)
         except ValueError:
@@ -960,6 +980,7 @@ class Xlogy(Op):
 
     @staticmethod
     def forward(ctx, x, y):
+        _reject("xlogy_cpu", x, y, kinds="c")
         xp = ctx.xp
         ctx.save(x, y)
         try:
@@ -995,9 +1016,14 @@ class Logaddexp(Op):
     def forward(ctx, a, b):
         _reject("logaddexp_cpu", a, b, kinds="biu")
         ctx.save(a, b)
+        xp = ctx.xp
         try:
-            with _errstate(ctx.xp):
-                return ctx.xp.logaddexp(a, b)
+            with _errstate(xp):
+                if getattr(a, "dtype", None) is not None and a.dtype.kind == "c":
+                    # log(e^a + e^b) = m + log1p(e^(n - m)), m the operand of larger real part
+                    m = xp.where(a.real >= b.real, a, b)
+                    return m + xp.log1p(xp.exp(a + b - m - m))
+                return xp.logaddexp(a, b)
         except ValueError:
             _broadcast_fail(ctx, a, b)
 
@@ -1005,8 +1031,8 @@ class Logaddexp(Op):
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
         sa, sb = ctx.in_shapes
-        return (sum_to(grad / (1 + exp(b - a)), sa) if _need(ctx, 0) else None,
-                sum_to(grad / (1 + exp(a - b)), sb) if _need(ctx, 1) else None)
+        return (sum_to(grad / _conj(1 + exp(b - a)), sa) if _need(ctx, 0) else None,
+                sum_to(grad / _conj(1 + exp(a - b)), sb) if _need(ctx, 1) else None)
 
 
 class Logaddexp2(Op):
@@ -1042,7 +1068,8 @@ class Heaviside(Op):
         if getattr(x, "dtype", None) != getattr(values, "dtype", None):
             raise RuntimeError("heaviside is not yet implemented for tensors with different "
                                "dtypes.")
-        _reject("heaviside_cpu", x, kinds="c")
+        if getattr(x, "dtype", None) is not None and x.dtype.kind == "c":
+            raise RuntimeError("heaviside is not yet implemented for complex tensors.")
         xp = ctx.xp
         try:
             return xp.where(x == 0, values, x > 0).astype(x.dtype, copy=False)
@@ -1253,7 +1280,11 @@ def _finfo(np_dtype):
 # -- comparisons, predicates, logical and bitwise ops ------------------------------------------
 
 def _compare_op(op_name, ufunc_name):
+    ordered = op_name in ("lt", "le", "gt", "ge")
+
     def forward(ctx, a, b):
+        if ordered:
+            _reject(f"{op_name}_cpu", a, b, kinds="c")
         try:
             return getattr(ctx.xp, ufunc_name)(a, b)
         except ValueError:
@@ -1361,6 +1392,11 @@ Gcd = _bitwise_op("Gcd", "gcd", "gcd_cpu", "gcd", kinds="fcVb")
 Lcm = _bitwise_op("Lcm", "lcm", "lcm_cpu", "lcm", kinds="fcVb")
 
 
+class _InvertError(TypeError, NotImplementedError):
+    """PyTorch raises NotImplementedError from bitwise_not but TypeError from ``~``; both
+    lead here, so the error is both."""
+
+
 class BitwiseNot(Op):
     name = "bitwise_not"
     promote = "same"
@@ -1369,8 +1405,9 @@ class BitwiseNot(Op):
     @staticmethod
     def forward(ctx, a):
         if a.dtype.kind not in "biu":
-            raise TypeError("~ (operator.invert) is only implemented on integer and Boolean-type "
-                            f"tensors (bitwise_not of a {_legacy(a.dtype)} tensor)")
+            raise _InvertError(f'"bitwise_not_cpu" not implemented for \'{_legacy(a.dtype)}\': '
+                               "~ (operator.invert) is only implemented on integer and "
+                               "Boolean-type tensors")
         return ctx.xp.invert(a)
 
 
@@ -1619,7 +1656,7 @@ def add(input, other, *, alpha=1, out=None):
     Example:
         >>> import ember
         >>> ember.add(ember.tensor([1, 2]), ember.tensor([3, 4]), alpha=2)
-        tensor([7, 10])
+        tensor([ 7, 10])
     """
     if alpha != 1 or type(alpha) is not int:
         _check_alpha("add", input, other, alpha)
@@ -1869,6 +1906,8 @@ def round(input, *, decimals=0, out=None):
 
 def logit(input, eps=None, *, out=None):
     """log(p / (1 - p)); with eps, p is first clamped to [eps, 1 - eps]."""
+    if input.is_complex():
+        raise _kernel_error("logit_cpu", input._data.dtype)
     x = _to_float(input)
     if eps is not None:
         x = clamp(x, eps, 1 - eps)
@@ -1884,11 +1923,15 @@ def polygamma(n, input, *, out=None):
 
 def deg2rad(input, *, out=None):
     """Degrees to radians."""
+    if input.is_complex():
+        raise RuntimeError("deg2rad is not supported for complex tensors.")
     return _out(mul(_to_float(input), math.pi / 180), out)
 
 
 def rad2deg(input, *, out=None):
     """Radians to degrees."""
+    if input.is_complex():
+        raise RuntimeError("rad2deg is not supported for complex tensors.")
     return _out(mul(_to_float(input), 180 / math.pi), out)
 
 

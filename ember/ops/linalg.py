@@ -35,7 +35,8 @@ LINALG_NAMES = {n: n for n in (
     "LinAlgError", "matmul", "norm", "vector_norm", "matrix_norm", "inv", "inv_ex", "solve",
     "solve_ex", "lstsq", "det", "cholesky_ex", "svdvals", "eigh", "eigvalsh",
     "pinv", "matrix_power", "matrix_rank", "multi_dot", "vecdot", "diagonal",
-    "solve_triangular", "cond", "vander", "tensorinv", "tensorsolve", "matrix_exp")}
+    "solve_triangular", "cond", "vander", "tensorinv", "tensorsolve", "matrix_exp", "eig",
+    "eigvals")}
 LINALG_NAMES.update(cholesky="linalg_cholesky", svd="linalg_svd", qr="linalg_qr",
                     slogdet="linalg_slogdet", cross="linalg_cross")
 
@@ -59,6 +60,7 @@ _T_qr = namedtuple("qr", ["Q", "R"])
 _T_linalg_svd = namedtuple("linalg_svd", ["U", "S", "Vh"])
 _T_svd = namedtuple("svd", ["U", "S", "V"])
 _T_linalg_eigh = namedtuple("linalg_eigh", ["eigenvalues", "eigenvectors"])
+_T_linalg_eig = namedtuple("linalg_eig", ["eigenvalues", "eigenvectors"])
 
 
 # -- small helpers -----------------------------------------------------------------------------
@@ -923,7 +925,7 @@ class VectorNorm(Op):
         g = _expand_reduced(grad, dims, ctx.keepdim, nd)
         r = _expand_reduced(r, dims, ctx.keepdim, nd)
         if x.is_complex():
-            raise NotImplementedError("linalg.vector_norm: complex backward is not implemented")
+            from .elementwise import sgn as sign  # x / |x|: torch's complex gradient
         if ord_ == 2:
             return where(r == 0, 0.0, g / r) * x
         if ord_ == 1:
@@ -1131,9 +1133,8 @@ class Inv(Op):
             if check:
                 raise LinAlgError(
                     f"linalg.inv: {_batch_note(xp, singular, A.shape[:-2])}The inversion could "
-                    "not be completed because the input matrix is singular: the inversion "
-                    f"could not be completed because the input matrix is singular (shape "
-                    f"{fmt_shape(A.shape)})") from None
+                    "not be completed because the input matrix is singular (shape "
+                    f"{fmt_shape(A.shape)}).") from None
             # Only inv_ex gets here: the singular matrices' results are nan (LAPACK's
             # partial results differ), the rest are exact.
             safe = xp.where(singular[..., None, None], xp.eye(A.shape[-1], dtype=A.dtype), A)
@@ -1755,6 +1756,71 @@ def eigvalsh(A, UPLO="L", *, out=None):
     """Eigenvalues (ascending) of a symmetric matrix."""
     from .elementwise import _out
     return _out(eigh(A, UPLO).eigenvalues, out)
+
+
+class Eig(Op):
+    """Eigen-decomposition of general square matrices (complex eigenvalues, unit-norm
+    eigenvectors as columns, LAPACK's geev order)."""
+    name = "linalg.eig"
+
+    @staticmethod
+    def forward(ctx, A):
+        xp = ctx.xp
+        if xp is not _np:
+            raise NotImplementedError("linalg.eig: CuPy has no general (non-symmetric) "
+                                      "eigensolver; move the tensor to the cpu, or use "
+                                      "linalg.eigh for symmetric matrices")
+        cdt = _np.complex64 if A.dtype in (_np.float32, _np.complex64) else _np.complex128
+        L, V = _np.linalg.eig(A)
+        L, V = L.astype(cdt, copy=False), V.astype(cdt, copy=False)
+        ctx.real_input = A.dtype.kind == "f"
+        ctx.save(L, V)
+        return L, V
+
+    @staticmethod
+    def backward(ctx, gL, gV):
+        # gA = V^-H (diag(gL) + (V^H gV - V^H V diag(re(diag(V^H gV)))) / conj(E)) V^H with
+        # E_ij = l_j - l_i off the diagonal; the re(...) term keeps the eigenvectors' unit
+        # norm (the standard result, as in torch). Real A gets the real part.
+        from .elementwise import real
+        L, V = ctx.saved_tensors
+        k = L.shape[-1]
+        Vh = _mH(V)
+        off = _const(1 - _xp(L).eye(k, dtype=L._data.dtype))
+        Lc = _c(L)
+        denom = Lc.unsqueeze(-2) - Lc.unsqueeze(-1) + (1 - off)
+        VhgV = matmul(Vh, gV)
+        norm_fix = matmul(Vh, V * real(_diag(VhgV)).unsqueeze(-2).to(V.dtype))
+        inner = (VhgV - norm_fix) / denom * off + _diag_embed(gL)
+        gA = solve(Vh, matmul(inner, Vh))
+        return real(gA) if ctx.real_input else gA
+
+
+def eig(A, *, out=None):
+    """Eigenvalues and eigenvectors of general square matrices (cpu only: CuPy has none).
+
+    Args:
+        A: (*, n, n) float or complex matrices.
+
+    Returns:
+        A namedtuple ``linalg_eig(eigenvalues, eigenvectors)``, always complex; eigenvectors
+        are unit-norm columns, defined up to a phase (losses should not depend on it).
+
+    Example:
+        >>> import ember
+        >>> ember.linalg.eig(ember.tensor([[2.0, 0.0], [0.0, 3.0]])).eigenvalues.tolist()
+        [(2+0j), (3+0j)]
+    """
+    _check_square("linalg.eig", A._data)
+    _check_float("linalg.eig", A._data)
+    L, V = apply(Eig, A)
+    return _T_linalg_eig(L, V)
+
+
+def eigvals(A, *, out=None):
+    """Eigenvalues (complex) of general square matrices."""
+    from .elementwise import _out
+    return _out(eig(A).eigenvalues, out)
 
 
 # -- pinv, matrix_rank, lstsq --------------------------------------------------------------------

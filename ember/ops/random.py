@@ -137,9 +137,9 @@ class Generator:
         """The state as a uint8 tensor; a cpu state has PyTorch's 5056-byte layout, so
         ``torch.set_rng_state`` accepts it (and ember accepts PyTorch's)."""
         if self.device.type != "cpu":
-            import pickle
-            blob = pickle.dumps((self._seed, self._cuda_rs))
-            return Tensor._make(np.frombuffer(blob, dtype=np.uint8).copy())
+            raise NotImplementedError(
+                "Generator.get_state: a cuda generator's state cannot be exported (CuPy's "
+                "generators have no state API); re-seed with manual_seed instead")
         st = self._bg.state["state"]
         pos = int(st["pos"])
         head = struct.pack("<QiiQ", self._seed, _MT_N + 1 - pos, 1, pos % _MT_N)
@@ -159,9 +159,9 @@ class Generator:
             raise TypeError(f"expected a torch.ByteTensor, but got {D.from_numpy_dtype(arr.dtype)}")
         blob = arr.tobytes()
         if self.device.type != "cpu":
-            import pickle
-            self._seed, self._cuda_rs = pickle.loads(blob)
-            return self
+            raise NotImplementedError(
+                "Generator.set_state: a cuda generator's state cannot be restored (CuPy's "
+                "generators have no state API); re-seed with manual_seed instead")
         if len(blob) != _STATE_BYTES:
             raise RuntimeError(f"Expected either a THGeneratorState of size 5048 or a "
                                f"CPUGeneratorImplState of size 5056 but found the input RNG "
@@ -242,12 +242,16 @@ def fork_rng(devices=None, enabled: bool = True, device_type: str = "cuda"):
     cuda_states = None
     from ..backends import cupy_backend
     if cupy_backend.initialized():
-        import copy
+        # CuPy's generators cannot export their state: the block draws from fresh generators
+        # (seeded from the current ones) and the originals, untouched, come back on exit.
         cp = cupy_backend.load()
         cuda_states = []
         for i in range(cp.cuda.runtime.getDeviceCount()):
             with cp.cuda.Device(i):
-                cuda_states.append(copy.deepcopy(cp.random.get_random_state()))
+                current = cp.random.get_random_state()
+                cuda_states.append(current)
+                seed = int(current.randint(0, 2**62, size=1, dtype=np.int64).get()[0])
+                cp.random.set_random_state(cp.random.RandomState(seed))
     try:
         yield
     finally:
@@ -690,6 +694,8 @@ def _generator_kw(generator):
 def uniform_(self, from_=0.0, to=1.0, *, generator=None, **kw):
     """Fill with uniform samples in [from, to); returns self."""
     from_ = kw.pop("from", from_)
+    if kw:
+        raise TypeError(f"uniform_() got unexpected keyword arguments {sorted(kw)}")
     if from_ > to:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found "
                            f"from={from_} > to={to}")
@@ -790,6 +796,10 @@ def random_(self, *args, generator=None, **kw):
     """Fill with integers: random_() over [0, 2**mantissa] (floats) or [0, max] (integers);
     random_(to) over [0, to); random_(from, to) over [from, to) (to=None: up to that
     maximum). Returns self."""
+    unknown = set(kw) - {"from", "to"}
+    if unknown or len(args) > 2:
+        raise TypeError(f"random_() received an invalid combination of arguments: "
+                        f"{len(args)} positional, keywords {sorted(kw)}")
     if "from" in kw or "to" in kw or len(args) == 2:
         low = kw.pop("from", args[0] if args else 0)
         high = kw.pop("to", args[1] if len(args) > 1 else None)
@@ -904,6 +914,14 @@ def randint(*args, size=None, generator=None, out=None, dtype=None, layout=None,
             device=None, requires_grad=False, pin_memory=False, low=None, high=None):
     """Integers uniform in [low, high): ``randint(high, size)`` or ``randint(low, high, size)``.
 
+    Args:
+        low: smallest value (default 0). high: one past the largest value.
+        size: the shape (a tuple). generator: the Generator to draw from.
+        dtype: int64 unless given (float dtypes hold the integers too).
+
+    Returns:
+        A tensor of the given shape; equals PyTorch's cpu values for the same seed.
+
     Example:
         >>> import ember
         >>> _ = ember.manual_seed(0)
@@ -957,6 +975,12 @@ def randint_like(input, low=0, high=None, *, generator=None, dtype=None, layout=
 def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None,
              requires_grad=False, pin_memory=False):
     """A random permutation of 0..n-1 (int64 unless dtype is given).
+
+    Args:
+        n: the length. generator, dtype, device, requires_grad: as for rand.
+
+    Returns:
+        A 1-D tensor; on cpu PyTorch's Fisher-Yates shuffle of the same stream.
 
     Example:
         >>> import ember
@@ -1032,6 +1056,14 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
     """Normal samples: ``normal(mean, std)`` with tensor means and/or stds (broadcast), or
     ``normal(mean: float, std: float, size)``.
 
+    Args:
+        mean: a tensor or a number. std: a tensor or a non-negative number.
+        size: the shape, needed when both mean and std are numbers.
+        generator: the Generator to draw from.
+
+    Returns:
+        A tensor of the broadcast shape (or ``size``).
+
     The gradient with respect to tensor mean/std is zero, like PyTorch's (no
     reparameterisation: write ``mean + std * randn_like(std)`` for that).
 
@@ -1082,7 +1114,22 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
 
 
 def bernoulli(input, p=None, *, generator=None, out=None):
-    """0/1 samples with probabilities ``input`` (or the number p), in input's dtype."""
+    """0/1 samples with probabilities ``input`` (or the number p), in input's dtype.
+
+    Args:
+        input: probabilities in [0, 1] (or any tensor whose shape and dtype to use with p).
+        p: a probability used for every element instead of input's values.
+        generator: the Generator to draw from.
+
+    Returns:
+        A tensor shaped and typed like input.
+
+    Example:
+        >>> import ember
+        >>> _ = ember.manual_seed(0)
+        >>> ember.bernoulli(ember.tensor([0.0, 1.0, 0.5]))
+        tensor([0., 1., 1.])
+    """
     from .creation import empty_like
     t = empty_like(input) if out is None else out
     from ..autograd.grad_mode import no_grad
@@ -1100,6 +1147,20 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
     With replacement, each draw inverts the normalised cumulative distribution at a float64
     uniform (PyTorch's cpu method, same numbers); without replacement, the top
     ``num_samples`` of ``weights / Exponential(1)`` noise (PyTorch's method).
+
+    Args:
+        input: 1-D (categories) or 2-D (rows, categories) non-negative weights.
+        num_samples: draws per row. replacement: whether a category can repeat.
+        generator: the Generator to draw from.
+
+    Returns:
+        int64 indices of shape (num_samples,) or (rows, num_samples).
+
+    Example:
+        >>> import ember
+        >>> _ = ember.manual_seed(0)
+        >>> ember.multinomial(ember.tensor([0.0, 1.0, 3.0]), 4, replacement=True)
+        tensor([2, 2, 2, 2])
     """
     generator = _generator_kw(generator)
     if input.dim() not in (1, 2):
@@ -1127,16 +1188,29 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
                            "probabilities <= 0)")
     gen = _gen(generator, xp)
     if replacement:
-        cum = xp.cumsum(rows, axis=1) / sums[:, None]
-        cum[:, -1] = 1.0
-        n = rows.shape[0] * num_samples
+        # PyTorch's cpu method: the cumulative sum in the input's dtype, divided by its last
+        # element, then for each float64 uniform u a binary search for the first bucket
+        # whose cumulative mass is >= u. The search runs on all rows and samples at once.
+        work = w._data if w._data.dtype.kind == "f" else w._data.astype(np.float32)
+        cum = xp.cumsum(work.reshape(-1, n_cat), axis=1)
+        cum = cum / cum[:, -1:]
+        cum[:, -1] = 1
+        n_rows = cum.shape[0]
         if xp is np:
-            u = _uniform_cpu(gen, n, np.dtype(np.float64)).reshape(rows.shape[0], num_samples)
+            u = _uniform_cpu(gen, n_rows * num_samples, np.dtype(np.float64))
         else:
-            u = _cuda_rs(gen, rows).random_sample((rows.shape[0], num_samples))
-        # First index whose cumulative mass exceeds u (zero-weight categories never chosen).
-        idx = (cum[:, None, :] <= u[:, :, None]).sum(axis=2)
-        idx = xp.minimum(idx, n_cat - 1)
+            u = _cuda_rs(gen, rows).random_sample(n_rows * num_samples)
+        u = u.reshape(n_rows, num_samples)
+        lo = xp.zeros(u.shape, dtype=np.int64)
+        hi = xp.full(u.shape, n_cat, dtype=np.int64)
+        for _ in range(n_cat.bit_length() + 1):
+            active = hi > lo
+            mid = lo + (hi - lo) // 2
+            probe = xp.take_along_axis(cum, xp.minimum(mid, n_cat - 1), axis=1)
+            right = (probe < u) & active
+            lo = xp.where(right, mid + 1, lo)
+            hi = xp.where(active & ~right, mid, hi)
+        idx = lo
     else:
         from .creation import empty
         q = empty(*rows.shape, dtype=w.dtype, device=w.device)
@@ -1160,7 +1234,16 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
 
 
 def poisson(input, generator=None):
-    """Poisson samples with rates ``input`` (NumPy's sampler, seeded from the stream)."""
+    """Poisson samples with rates ``input`` (NumPy's sampler, seeded from the stream).
+
+    Unlike the other samplers, the numbers differ from PyTorch's (same distribution).
+
+    Args:
+        input: non-negative rates. generator: the Generator to draw from.
+
+    Returns:
+        A tensor shaped and typed like input, holding whole numbers.
+    """
     generator = _generator_kw(generator)
     rates = input.detach()._data
     if rates.size and bool((rates < 0).any()):

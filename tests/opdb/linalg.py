@@ -76,6 +76,20 @@ def _eigh_fixed(A, UPLO="L"):
     return L, V * _sign(V[..., :1, :])
 
 
+def _eig_parts(A):
+    """eig made gauge-free (eigenvectors scaled so their first row is 1) and real-valued (real
+    and imaginary parts), so gradcheck and torch's gradients compare."""
+    lib = _lib(A)
+    L, V = lib.linalg.eig(A)
+    W = V / V[..., :1, :]
+    return lib.real(L), lib.imag(L), lib.real(W), lib.imag(W)
+
+
+def _eigvals_parts(A):
+    L = _lib(A).linalg.eigvals(A)
+    return _lib(A).real(L), _lib(A).imag(L)
+
+
 def _chol(A, upper=False):
     return _lib(A).linalg.cholesky(A @ A.mT, upper=upper)
 
@@ -219,7 +233,8 @@ SPECS = [
     *[OpSpec("linalg.vector_norm", variant=f"ord{o}", samples=_samples(
         lambda r, d, o=o: _s(_arr(r, (3, 4), d), o),
         lambda r, d, o=o: _s(_arr(r, (2, 3, 4), d), o, dim=(0, 2), keepdim=True),
-        lambda r, d, o=o: _s(_arr(r, (2, 3), d), o, dim=-1)))
+        lambda r, d, o=o: _s(_arr(r, (2, 3), d), o, dim=-1)),
+        dtypes=F + (("complex64",) if o in (2, 1, 3, math.inf) else ()))
       for o in (2, 1, 3, 0.5, math.inf, -math.inf, 0)],
     OpSpec("linalg.vector_norm", variant="errors", dtypes=(),
            errors=[(_s(np.arange(3)), RuntimeError, "Expected a floating point or complex")]),
@@ -340,6 +355,14 @@ SPECS = [
     OpSpec("linalg.eigvalsh", fn=lambda A: ember.linalg.eigvalsh(A + A.mT),
            torch_fn=lambda A: _lib(A).linalg.eigvalsh(A + A.mT),
            samples=_samples(lambda r, d: _s(_arr(r, (4, 4), d))), **DECOMP_TOL),
+    OpSpec("linalg.eig", fn=_eig_parts, torch_fn=_eig_parts, samples=_samples(
+        lambda r, d: _s(_arr(r, (3, 3), d)),
+        lambda r, d: _s(_arr(r, (2, 3, 3), d))), dtypes=FC, **DECOMP_TOL),
+    OpSpec("linalg.eig", variant="values", grad=False, check_dtype=True,
+           samples=_samples(lambda r, d: _s(np.diag([1.0, 2.0, 3.0]).astype(d))),
+           errors=[(_s(np.ones((2, 3))), RuntimeError, "square matrices")]),
+    OpSpec("linalg.eigvals", fn=_eigvals_parts, torch_fn=_eigvals_parts,
+           samples=_samples(lambda r, d: _s(_arr(r, (3, 3), d))), **DECOMP_TOL),
     OpSpec("linalg.pinv", samples=_samples(lambda r, d: _s(_arr(r, (4, 3), d)),
                                            lambda r, d: _s(_arr(r, (2, 3, 5), d))),
            ref=np.linalg.pinv, **DECOMP_TOL),
