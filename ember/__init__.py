@@ -20,9 +20,12 @@ from .ops.nn import *  # noqa: F401,F403
 from .ops.random import *  # noqa: F401,F403
 from .ops.reduce import *  # noqa: F401,F403
 from .ops.shape import *  # noqa: F401,F403
+from .ops.scatter_views import *  # noqa: F401,F403
+from .ops.stats import *  # noqa: F401,F403
 from .backends.interop import from_dlpack
-from . import accelerator, cuda, linalg, testing
+from . import accelerator, cuda, linalg, random, testing
 from ._utils import *  # noqa: F401,F403
+from ._runtime import *  # noqa: F401,F403
 
 half = float16
 float = float32

@@ -50,6 +50,8 @@ class Op:
         upcast: compute float16/bfloat16 in float32, then round the output once.
         is_view: the output shares memory with input 0 (shares its version counter).
         differentiable: False for ops whose outputs never require grad (argmax, comparisons).
+        materialize_grads: multi-output ops get zeros (not None) for outputs that received no
+            gradient; set False to see None and skip that work.
     """
 
     name = "op"
@@ -58,6 +60,7 @@ class Op:
     upcast = False
     is_view = False
     differentiable = True
+    materialize_grads = True
 
     @staticmethod
     def forward(ctx, *arrays, **attrs):
@@ -321,14 +324,6 @@ def _promote_dtype(op, args):
     return res.np
 
 
-def _device_error(op, args):
-    Tensor = _Tensor
-    devs = [str(a.device) for a in args if isinstance(a, Tensor)]
-    raise RuntimeError(
-        f"{op.name}: Expected all tensors to be on the same device, but found at least two "
-        f"devices, {' and '.join(sorted(set(devs)))}; move one with .to(device)")
-
-
 def _unwrap(op, args):
     """Arrays (and Python scalars) for forward, the tensors, the xp module and the compute
     dtype. Casts inputs where promotion asks for it."""
@@ -378,7 +373,6 @@ def _unwrap(op, args):
 
 
 def _xp_of_gpu(op, arrays, first):
-    Tensor = _Tensor
     dev = first.device.id
     for i, a in enumerate(arrays):
         if type(a) is _ndarray:
@@ -691,7 +685,8 @@ def apply_inplace(op, target, *args, **attrs):
         # Saved the value being overwritten: keep a copy that carries its history.
         for k, entry in enumerate(node._saved_resolved):
             if entry is not None and entry[0] == "in" and entry[1] is target:
-                old = apply(_Clone, target)
+                from .ops.creation import Clone
+                old = apply(Clone, target)
                 vc = version_counter(old)
                 node._saved_resolved[k] = ("in", old, vc, vc.value, entry[4])
     _write(op, target, result._data, None)
@@ -749,7 +744,7 @@ def _rebase_history(target, result):
     node = _new_node(_CopySlices, xp)
     node._view_chain = target._view_chain
     mask = xp.zeros(base._data.shape, dtype=bool)
-    m = Tensor_make(mask)
+    m = _wrap(mask)
     for op, attrs in target._view_chain:
         m = apply(op, m, **attrs)
     m._data[...] = True
@@ -769,11 +764,6 @@ def _rebase_history(target, result):
     target._view_version = target._vc.value
 
 
-def Tensor_make(arr):
-    Tensor = _Tensor
-    return Tensor._make(arr)
-
-
 class _CopySlices(Op):
     """The history of a base after an in-place op on one of its views."""
 
@@ -783,20 +773,8 @@ class _CopySlices(Op):
     @staticmethod
     def backward(ctx, grad):
         from .ops.elementwise import where
-        mask = Tensor_make(ctx._mask)
+        mask = _wrap(ctx._mask)
         g_view = grad
         for op, attrs in ctx._view_chain:
             g_view = apply(op, g_view, **attrs)
         return where(mask, 0.0, grad), g_view.contiguous()
-
-
-class _Clone(Op):
-    name = "clone"
-
-    @staticmethod
-    def forward(ctx, x):
-        return x.copy()
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad

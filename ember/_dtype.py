@@ -91,17 +91,19 @@ def from_numpy_dtype(np_dtype) -> dtype:
 
 
 def to_dtype(d) -> dtype:
-    """Accepts an ember dtype, a NumPy dtype, a Python type (float, int, bool) or a name."""
+    """Accepts an ember dtype, a NumPy dtype, a Python type (float, int, bool, complex) or a
+    name."""
     if type(d) is dtype:
         return d
+    # Python types as dtypes mean their 64-bit kinds (torch.zeros(2, dtype=float) is float64).
     if d is builtins.float:
-        return _default[0]
+        return float64
     if d is builtins.int:
         return int64
     if d is builtins.bool:
         return bool
     if d is builtins.complex:
-        return _default[0].to_complex()
+        return complex128
     if isinstance(d, str):
         name = d[6:] if d.startswith("torch.") else d
         if name in _BY_NAME:

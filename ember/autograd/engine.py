@@ -233,7 +233,7 @@ def _run_node(node, grads, retain_graph, create_graph, captures, needed, results
         if not retain_graph:
             node.release()
         return
-    if node._out_meta is not None:
+    if node._out_meta is not None and getattr(node.op, "materialize_grads", True):
         grads = _materialize(node, grads)
     try:
         out = node.op.backward(node, *grads)

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from .._tensor import Tensor
 from . import creation, elementwise, index, linalg, nn, random, reduce, shape  # noqa: F401
+from . import scatter_views, stats  # noqa: F401
 
-_MODULES = (creation, elementwise, index, linalg, nn, random, reduce, shape)
+_MODULES = (creation, elementwise, index, linalg, nn, random, reduce, shape, scatter_views,
+            stats)
 
 
 def _install() -> None:

@@ -115,6 +115,10 @@ class Add(Op):
             _broadcast_fail(ctx, a, b)
 
     @staticmethod
+    def forward_inplace(ctx, target, b):
+        _into(ctx, ctx.xp.add, target, b)
+
+    @staticmethod
     def backward(ctx, grad):
         sa, sb = ctx.in_shapes
         need = ctx.needs_input_grad
@@ -156,6 +160,13 @@ class Sub(Op):
         return out
 
     @staticmethod
+    def forward_inplace(ctx, target, b):
+        # Only reached with b of target's dtype (or a Python number): see sub_ for the rest.
+        if _is_bool(target) or _is_bool(b):
+            Sub.forward(ctx, target, b)                     # raises PyTorch's bool error
+        _into(ctx, ctx.xp.subtract, target, b)
+
+    @staticmethod
     def backward(ctx, grad):
         sa, sb = ctx.in_shapes
         need = ctx.needs_input_grad
@@ -165,6 +176,28 @@ class Sub(Op):
         if dtypes is not None:
             ga, gb = _cast_grad(ga, dtypes[0]), _cast_grad(gb, dtypes[1])
         return ga, gb
+
+
+def _into(ctx, ufunc, target, b):
+    """ufunc(target, b) written into target's memory (in-place ops, temporary elision)."""
+    try:
+        ufunc(target, b, out=target)
+    except ValueError:
+        from .._errors import fmt_shape
+        shape = ctx.xp.broadcast_shapes(target.shape, ctx.xp.shape(b)) \
+            if _broadcastable(ctx, target, b) else None
+        if shape is None:
+            _broadcast_fail(ctx, target, b)
+        raise RuntimeError(f"{ctx.op.name}_: output with shape {fmt_shape(target.shape)} "
+                           f"doesn't match the broadcast shape {fmt_shape(shape)}") from None
+
+
+def _broadcastable(ctx, a, b) -> bool:
+    try:
+        ctx.xp.broadcast_shapes(a.shape, ctx.xp.shape(b))
+        return True
+    except ValueError:
+        return False
 
 
 def _is_bool(x) -> bool:
@@ -194,6 +227,10 @@ class Mul(Op):
             _broadcast_fail(ctx, a, b)
 
     @staticmethod
+    def forward_inplace(ctx, target, b):
+        _into(ctx, ctx.xp.multiply, target, b)
+
+    @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
         sa, sb = ctx.in_shapes
@@ -216,6 +253,11 @@ class Div(Op):
                 return xp.true_divide(a, b)
         except ValueError:
             _broadcast_fail(ctx, a, b)
+
+    @staticmethod
+    def forward_inplace(ctx, target, b):
+        with _errstate(ctx.xp):
+            _into(ctx, ctx.xp.true_divide, target, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -2162,6 +2204,13 @@ def sub_(self, other, *, alpha=1):
     if alpha != 1 or type(alpha) is not int:
         _check_alpha("sub_", self, other, alpha)
         other = mul(other, alpha)
+    # Sub promotes inside forward, so apply_inplace cannot check the result type: do it here.
+    from .. import _dtype as D
+    res = D.from_numpy_dtype(_result_np_dtype(self._data, getattr(other, "_data", other)))
+    if not D.can_cast(res, self.dtype):
+        from .._dispatch import _legacy_name
+        raise RuntimeError(f"sub_: result type {_legacy_name(res)} can't be cast to the desired "
+                           f"output type {_legacy_name(self.dtype)}")
     return apply_inplace(Sub, self, other)
 
 

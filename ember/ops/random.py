@@ -38,7 +38,7 @@ Note [Matching PyTorch's CPU streams]
     Elements are written in memory order, like PyTorch's TensorIterator. float64 normals use
     NumPy's log/sin/cos: on a CPU where NumPy picks SIMD versions of those (AVX-512 builds)
     the last bit can differ. On cuda ember uses CuPy's generators: same distributions, other
-    numbers.
+    numbers, and no state export (get_state/set_state of a cuda Generator raise).
 """
 
 from __future__ import annotations
@@ -814,7 +814,7 @@ def random_(self, *args, generator=None, **kw):
 def _empty(size, dtype, device, default=None):
     from .creation import empty
     dt = dtype if dtype is not None else (default or D.get_default_dtype())
-    return empty(*size, dtype=dt, device=device)
+    return empty(tuple(size), dtype=dt, device=device)
 
 
 def _finish(t, requires_grad):
@@ -823,7 +823,10 @@ def _finish(t, requires_grad):
     return t
 
 
-def _size(size):
+def _size(size, op):
+    if not size:
+        raise TypeError(f"{op}() received an invalid combination of arguments - got (): the "
+                        "size is required (pass () for a 0-d tensor)")
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         return tuple(size[0])
     return size
@@ -869,7 +872,7 @@ def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,
         >>> ember.rand(3)
         tensor([0.4963, 0.7682, 0.0885])
     """
-    t = _out_or_new(out, _size(size), dtype, device)
+    t = _out_or_new(out, _size(size, "rand"), dtype, device)
     _sample_into(t, Uniform, low=0.0, high=1.0, generator=_generator_kw(generator))
     return _finish(t, requires_grad)
 
@@ -884,7 +887,7 @@ def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
         >>> ember.randn(3)
         tensor([ 1.5410, -0.2934, -2.1788])
     """
-    t = _out_or_new(out, _size(size), dtype, device)
+    t = _out_or_new(out, _size(size, "randn"), dtype, device)
     _sample_into(t, Normal, mean=0.0, std=1.0, generator=_generator_kw(generator))
     return _finish(t, requires_grad)
 

@@ -204,7 +204,7 @@ def test_requires_grad_detach_and_is_leaf():
         y.requires_grad_(False)
     z = x * 3
     assert z.detach_() is z and z.is_leaf and not z.requires_grad and z.grad_fn is None
-    with pytest.raises(RuntimeError, match="only Tensors of floating point and complex dtype "
+    with pytest.raises(RuntimeError, match="Only Tensors of floating point and complex dtype "
                                            "can require gradients"):
         ember.tensor([1, 2]).requires_grad_()
 

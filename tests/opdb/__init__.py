@@ -10,7 +10,7 @@ import importlib
 
 from .spec import OpSpec, Sample  # noqa: F401
 
-_AREAS = ("elementwise", "reduce", "shape", "index", "linalg", "creation", "nn")
+_AREAS = ("elementwise", "reduce", "shape", "index", "linalg", "creation", "nn", "stats")
 
 
 def _load():

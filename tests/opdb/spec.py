@@ -111,7 +111,7 @@ def _draw(rng, shape, dtype, lo, hi):
                             size=shape).astype(dtype)
     if dtype.startswith("complex"):
         real = rng.uniform(lo, hi, size=shape) + 1j * rng.uniform(lo, hi, size=shape)
-        return real.astype(dtype)
+        return np.asarray(real).astype(dtype)
     arr = rng.uniform(lo, hi, size=shape)
     if dtype == "bfloat16":
         import ml_dtypes

@@ -86,6 +86,37 @@ def test_inplace_float_result_into_int_tensor_raises():
         ember.tensor([1.0]).float_power_(2)
 
 
+def test_inplace_sub_checks_result_type_and_bool():
+    x = ember.tensor([1, 2])
+    with pytest.raises(RuntimeError, match="result type Float can't be cast"):
+        x.sub_(1.5)
+    with pytest.raises(RuntimeError, match="result type Float can't be cast"):
+        x -= ember.tensor([0.5, 0.5])
+    b = ember.tensor([True, False])
+    with pytest.raises(RuntimeError, match="with two bool tensors"):
+        b.sub_(b)
+    y = ember.tensor([1.0, 2.0])
+    assert y.sub_(ember.tensor([1.0], dtype=ember.float64)) is y
+    assert y.dtype is ember.float32 and y.tolist() == [0.0, 1.0]
+
+
+def test_inplace_output_shape_must_hold_the_broadcast():
+    for name in ("add_", "sub_", "mul_", "div_"):
+        with pytest.raises(RuntimeError, match="doesn't match the broadcast shape"):
+            getattr(ember.ones(3), name)(ember.ones(2, 3))
+
+
+def test_large_binary_expressions_give_the_same_values():
+    # a * b + c may reuse the temporary a * b (Note [Temporary elision]); values and the
+    # named operands must not change.
+    n = 1 << 17
+    a, b, c = ember.full((n,), 2.0), ember.full((n,), 3.0), ember.full((n,), 0.5)
+    assert (a * b + c)[:2].tolist() == [6.5, 6.5]
+    assert ((a - b) - c)[:2].tolist() == [-1.5, -1.5]
+    assert ((a * b) / c)[:2].tolist() == [12.0, 12.0]
+    assert a[:1].tolist() == [2.0] and b[:1].tolist() == [3.0] and c[:1].tolist() == [0.5]
+
+
 def test_inplace_on_leaf_requiring_grad_raises():
     x = ember.ones(3, requires_grad=True)
     with pytest.raises(RuntimeError, match="a leaf Variable that requires grad"):
@@ -475,3 +506,17 @@ def test_gpu_integer_ops_and_shifts():
     assert ember.pow(a, ember.tensor([-1, 2, 0], device="cuda")).cpu().tolist() == \
         ember.pow(a.cpu(), ember.tensor([-1, 2, 0])).tolist()
     assert ember.clamp(a, min=0, max=6).cpu().tolist() == ember.clamp(a.cpu(), 0, 6).tolist()
+
+
+@pytest.mark.gpu
+def test_gpu_inplace_and_mixed_dtype_sub():
+    x = ember.ones(4, device="cuda")
+    x.add_(1.0).mul_(ember.full((4,), 3.0, device="cuda")).div_(2.0).sub_(0.5)
+    assert x.cpu().tolist() == [2.5] * 4
+    y = ember.tensor([1.0, 2.0], device="cuda") - ember.tensor([1.0], dtype=ember.float64,
+                                                                device="cuda")
+    assert y.dtype is ember.float64 and y.cpu().tolist() == [0.0, 1.0]
+    n = 1 << 17
+    a, b = ember.full((n,), 2.0, device="cuda"), ember.full((n,), 3.0, device="cuda")
+    assert (a * b + b)[:2].cpu().tolist() == [9.0, 9.0]
+    assert a[:1].cpu().tolist() == [2.0]
