@@ -245,7 +245,11 @@ def test_double_backward_on_cuda():
 
 # -- the op table on cuda ------------------------------------------------------------------------
 
-OPDB = [s for s in ALL_SPECS if "float32" in s.dtypes]
+# Not compared with cpu: factories (no tensor input decides the device), seeded random draws
+# (CuPy's streams are not PyTorch's), and eig/eigvals (CPU only: CuPy has no general eig).
+_CPU_ONLY = {"linalg.eig", "linalg.eigvals"}
+OPDB = [s for s in ALL_SPECS if "float32" in s.dtypes and not s.id.endswith("_seeded")
+        and s.name not in _CPU_ONLY]
 
 
 @pytest.mark.parametrize("spec", OPDB, ids=[s.id for s in OPDB])
@@ -255,6 +259,8 @@ def test_opdb_cuda_matches_cpu(spec):
     rtol, atol = tolerance(spec, "float32")
     rtol, atol = max(rtol, GPU_TOL[0]), max(atol, GPU_TOL[1])
     for sample in spec.make_samples(rng, "float32"):
+        if not any(isinstance(a, np.ndarray) for a in sample.args):
+            pytest.skip(f"{spec.id}: a factory, no tensor input to place on cuda")
         c_args, c_kw = ember_args(sample, requires_grad=spec.grad, device="cpu")
         g_args, g_kw = ember_args(sample, requires_grad=spec.grad, device="cuda")
         c_out = [o for o in flat_outputs(fn(*c_args, **c_kw)) if isinstance(o, ember.Tensor)]

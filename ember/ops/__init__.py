@@ -7,8 +7,18 @@ function (the function's first argument is the tensor).
 from __future__ import annotations
 
 from .._tensor import Tensor
-from . import creation, elementwise, index, linalg, nn, random, reduce, shape  # noqa: F401
-from . import scatter_views, stats  # noqa: F401
+from . import (  # noqa: F401
+    creation,
+    elementwise,
+    index,
+    linalg,
+    nn,
+    random,
+    reduce,
+    scatter_views,
+    shape,
+    stats,
+)
 
 _MODULES = (creation, elementwise, index, linalg, nn, random, reduce, shape, scatter_views,
             stats)

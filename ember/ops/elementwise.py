@@ -15,6 +15,7 @@ import numpy as np
 
 from .._dispatch import Op, apply, apply_inplace
 from .._errors import broadcast_error
+from ..backends.numpy_backend import errstate
 from ._broadcast import sum_to
 
 __all__ = [
@@ -121,9 +122,9 @@ class Add(Op):
     @staticmethod
     def backward(ctx, grad):
         sa, sb = ctx.in_shapes
-        need = ctx.needs_input_grad
-        return (sum_to(grad, sa) if need[0] else None,
-                sum_to(grad, sb) if need[1] else None)
+        nodes = ctx.next_nodes          # (cheaper than needs_input_grad on this hot path)
+        return (sum_to(grad, sa) if nodes[0] is not None else None,
+                sum_to(grad, sb) if nodes[1] is not None else None)
 
 
 class Sub(Op):
@@ -220,7 +221,9 @@ class Mul(Op):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save(a, b)
+        # Each input's gradient needs only the other: a Python number needs no gradient, so
+        # the tensor it multiplies is not saved (nor version-checked), as in PyTorch.
+        ctx.save(None if _is_number(b) else a, None if _is_number(a) else b)
         try:
             return a * b
         except ValueError:
@@ -234,9 +237,9 @@ class Mul(Op):
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
         sa, sb = ctx.in_shapes
-        need = ctx.needs_input_grad
-        return (sum_to(grad * _conj(b), sa) if need[0] else None,
-                sum_to(grad * _conj(a), sb) if need[1] else None)
+        nodes = ctx.next_nodes
+        return (sum_to(grad * _conj(b), sa) if nodes[0] is not None else None,
+                sum_to(grad * _conj(a), sb) if nodes[1] is not None else None)
 
 
 class Div(Op):
@@ -246,7 +249,7 @@ class Div(Op):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save(a, b)
+        ctx.save(None if _is_number(b) else a, b)      # a is needed only for b's gradient
         xp = ctx.xp
         try:
             with _errstate(xp):
@@ -1628,22 +1631,12 @@ def _result_np_dtype(a, b):
 
 # -- helpers -----------------------------------------------------------------------------------
 
-class _errstate:
-    """numpy.errstate(all='ignore') on cpu; PyTorch never warns on inf/nan results.
-    (np.errstate costs ~4 us per use, np.seterr pairs ~10 us: the hot Add/Sub/Mul skip it.)"""
+_errstate = errstate
 
-    __slots__ = ("state",)
 
-    def __init__(self, xp):
-        self.state = np.errstate(all="ignore") if xp is np else None
-
-    def __enter__(self):
-        if self.state is not None:
-            self.state.__enter__()
-
-    def __exit__(self, *exc):
-        if self.state is not None:
-            self.state.__exit__(*exc)
+def _is_number(x) -> bool:
+    """A Python number given to forward (not an array)."""
+    return not hasattr(x, "shape")
 
 
 def _conj(t):

@@ -243,15 +243,14 @@ def fork_rng(devices=None, enabled: bool = True, device_type: str = "cuda"):
     from ..backends import cupy_backend
     if cupy_backend.initialized():
         # CuPy's generators cannot export their state: the block draws from fresh generators
-        # (seeded from the current ones) and the originals, untouched, come back on exit.
+        # and the originals, untouched (nothing is drawn from them), come back on exit.
         cp = cupy_backend.load()
         cuda_states = []
+        base = int(np.random.SeedSequence(default_generator.initial_seed()).generate_state(1)[0])
         for i in range(cp.cuda.runtime.getDeviceCount()):
             with cp.cuda.Device(i):
-                current = cp.random.get_random_state()
-                cuda_states.append(current)
-                seed = int(current.randint(0, 2**62, size=1, dtype=np.int64).get()[0])
-                cp.random.set_random_state(cp.random.RandomState(seed))
+                cuda_states.append(cp.random.get_random_state())
+                cp.random.set_random_state(cp.random.RandomState(base + i))
     try:
         yield
     finally:

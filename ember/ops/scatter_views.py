@@ -28,14 +28,13 @@ __all__ = ["diagonal_scatter", "select_scatter", "slice_scatter", "as_strided_sc
 
 # -- regions: the part of a tensor a view op selects -------------------------------------------
 # A region is a hashable description: ("index", index) for ints and slices, ("diag", offset,
-# dim1, dim2), or ("strided", perm, size, stride, offset) for as_strided over a copy laid out
-# in the stride order perm (what PyTorch's clone gives, so storage offsets mean the same).
+# dim1, dim2), or ("strided", in_geom, out_geom) for as_strided: (shape, strides, offset) of
+# input and of the view, in elements of input's storage (PyTorch's meaning of the arguments).
 
-def _layout_copy(xp, arr, perm):
-    """A copy of arr whose memory is C-contiguous in the dim order perm, and that memory flat."""
-    dense = xp.ascontiguousarray(arr.transpose(perm))
-    inverse = tuple(int(i) for i in np.argsort(perm))
-    return dense.transpose(inverse), dense.reshape(-1)
+def _strided_buffer(xp, region, dtype):
+    _, in_geom, out_geom = region
+    in_pos, out_pos, lo, span = S._geoms(xp, in_geom, out_geom)
+    return xp.zeros(span, dtype=dtype), in_pos - lo, out_pos - lo
 
 
 def _region_view(xp, arr, region):
@@ -48,19 +47,19 @@ def _region_view(xp, arr, region):
 
 def _read(xp, arr, region):
     if region[0] == "strided":
-        _, perm, size, stride, offset = region
-        _, flat = _layout_copy(xp, arr, perm)
-        return S._strided(xp, S._shifted(xp, flat, offset), size, stride).copy()
+        buf, in_pos, out_pos = _strided_buffer(xp, region, arr.dtype)
+        buf[in_pos] = arr
+        return buf[out_pos]
     return _region_view(xp, arr, region).copy()
 
 
 def _write(xp, arr, region, src):
-    """A copy of arr (laid out like PyTorch's clone) with src written into region."""
+    """A copy of arr with src written into region."""
     if region[0] == "strided":
-        _, perm, size, stride, offset = region
-        out, flat = _layout_copy(xp, arr, perm)
-        S._strided(xp, S._shifted(xp, flat, offset), size, stride)[...] = src
-        return out
+        buf, in_pos, out_pos = _strided_buffer(xp, region, arr.dtype)
+        buf[in_pos] = arr
+        buf[out_pos] = src
+        return buf[in_pos]
     out = arr.copy()
     _region_view(xp, out, region)[...] = src
     return out
@@ -141,7 +140,7 @@ def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
         >>> ember.diagonal_scatter(ember.zeros(2, 2), ember.ones(2)).tolist()
         [[1.0, 0.0], [0.0, 1.0]]
     """
-    view = S.diagonal(input, offset, dim1, dim2)
+    view = S.diagonal(input.detach(), offset, dim1, dim2)
     ndim = input._data.ndim
     d1, d2 = wrap_dim("diagonal_scatter", dim1, ndim), wrap_dim("diagonal_scatter", dim2, ndim)
     return _scatter("diagonal_scatter", input, src, ("diag", S._as_int(offset), d1, d2), view)
@@ -155,7 +154,7 @@ def select_scatter(input, src, dim, index):
         >>> ember.select_scatter(ember.zeros(2, 2), ember.ones(2), 0, 1).tolist()
         [[0.0, 0.0], [1.0, 1.0]]
     """
-    view = S.select(input, dim, index)
+    view = S.select(input.detach(), dim, index)
     d = wrap_dim("select_scatter", dim, input._data.ndim)
     i = S._as_int(index) % input._data.shape[d]
     return _scatter("select_scatter", input, src, ("index", (slice(None),) * d + (i,)), view)
@@ -192,8 +191,9 @@ def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
 def as_strided_scatter(input, src, size, stride, storage_offset=None):
     """A copy of input with src written at ``copy.as_strided(size, stride, storage_offset)``.
 
-    The copy is laid out like PyTorch's ``clone`` (input's stride order, dense), so sizes,
-    strides and the offset (default: ``input.storage_offset()``) mean what they mean there.
+    Sizes, strides and the offset (default: ``input.storage_offset()``) are in elements of
+    input's storage, as in :func:`ember.as_strided`; the view's elements that are elements of
+    input get src.
 
     Example:
         >>> import ember
@@ -211,20 +211,11 @@ def as_strided_scatter(input, src, size, stride, storage_offset=None):
     offset = input.storage_offset() if storage_offset is None else S._as_int(storage_offset)
     if offset < 0:
         raise RuntimeError(f"Tensor: invalid storage offset {offset}")
-    numel = input._data.size
-    if all(size):
-        need = offset + 1 + builtins.sum((n - 1) * s for n, s in zip(size, stride))
-        if need > numel:
-            item = input._data.dtype.itemsize
-            raise RuntimeError(
-                f"setStorage: sizes {list(size)}, strides {list(stride)}, storage offset "
-                f"{offset}, and itemsize {item} requiring a storage size of {need * item} are "
-                f"out of bounds for storage of size {numel * item}")
-    strides = input._data.strides
-    perm = tuple(sorted(range(input._data.ndim), key=lambda k: -strides[k]))
+    S._check_storage_bounds(input, size, stride, offset)
+    in_geom = (tuple(input._data.shape), tuple(input.stride()), input.storage_offset())
     view = np.empty(size, dtype=np.int8)
-    return _scatter("as_strided_scatter", input, src, ("strided", perm, size, stride, offset),
-                    view)
+    return _scatter("as_strided_scatter", input, src,
+                    ("strided", in_geom, (size, stride, offset)), view)
 
 
 # -- copies of views ---------------------------------------------------------------------------
@@ -582,7 +573,7 @@ def combinations(input, r=2, with_replacement=False):
     from .._tensor import Tensor
     idx = Tensor._make(flat).to(input.device)
     out = index_select(input, 0, idx)
-    return out if r == 1 else S.reshape(out, (-1, r))
+    return S.reshape(out, (-1, r))
 
 
 class BlockDiag(Op):

@@ -1285,11 +1285,8 @@ class _SegmentSum(Op):
 
 
 def _scatter_add(xp, out, index, values):
-    if xp is np:
-        xp.add.at(out, index, values)
-    else:
-        import cupyx
-        cupyx.scatter_add(out, index, values)
+    from .index import _ufunc_at          # CuPy: ufunc.at (cupyx.scatter_add is deprecated)
+    _ufunc_at(xp, "add", out, index, values)
 
 
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):

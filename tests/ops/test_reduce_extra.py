@@ -335,3 +335,150 @@ def test_cuda_matches_cpu(name, fn):
         (gg,) = ember.autograd.grad(g0, gpu, ember.tensor(cot, device="cuda"))
         np.testing.assert_allclose(np.asarray(gg.cpu()), np.asarray(gc), rtol=1e-9,
                                    atol=1e-9, err_msg=f"{name} grad")
+
+
+# -- statistics (ember/ops/stats.py) -----------------------------------------------------------
+
+def test_cov_warns_when_degrees_of_freedom_run_out():
+    with pytest.warns(UserWarning, match="degrees of freedom is <= 0"):
+        c = ember.cov(_t([1.0, 2.0]), correction=2)
+    assert math.isinf(c.item())
+
+
+def test_cov_weights_match_numpy():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((3, 6))
+    fw = rng.integers(1, 4, size=6)
+    aw = rng.uniform(0.5, 2.0, size=6)
+    for kw, npkw in [({}, {}), ({"correction": 0}, {"ddof": 0}),
+                     ({"fweights": _t(fw)}, {"fweights": fw}),
+                     ({"fweights": _t(fw), "aweights": _t(aw)}, {"fweights": fw, "aweights": aw})]:
+        np.testing.assert_allclose(ember.cov(_t(x), **kw).numpy(), np.cov(x, **npkw), rtol=1e-12)
+    assert ember.cov(_t([1, 2, 4])).dtype == ember.float32
+
+
+def test_corrcoef_is_clipped_and_symmetric():
+    x = _t([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [3.0, 1.0, 0.0]])
+    c = ember.corrcoef(x)
+    assert float(c.abs().max()) <= 1.0
+    np.testing.assert_allclose(c.numpy(), c.numpy().T)
+    np.testing.assert_allclose(c.numpy(), np.corrcoef(x.numpy()), atol=1e-6)
+
+
+def test_quantile_q_forms_and_shapes():
+    x = ember.arange(24.0).reshape(2, 3, 4)
+    assert ember.quantile(x, 0.5).shape == ()
+    assert ember.quantile(x, ember.tensor(0.5)).shape == ()
+    assert ember.quantile(x, ember.tensor([0.1, 0.9]), dim=1).shape == (2, 2, 4)
+    assert ember.quantile(x, ember.tensor([0.1, 0.9]), dim=1, keepdim=True).shape == (2, 2, 1, 4)
+    assert ember.quantile(x, 0.5, keepdim=True).shape == (1, 1, 1)
+    assert x.quantile(0.5, dim=-1).tolist() == [[1.5, 5.5, 9.5], [13.5, 17.5, 21.5]]
+    # "nearest" rounds the rank half to even, like PyTorch: rank 1.5 -> 2, rank 2.5 -> 2.
+    assert ember.quantile(_t([1.0, 2.0, 3.0, 4.0]), 0.5, interpolation="nearest").item() == 3.0
+    assert ember.quantile(_t([1.0, 2.0, 3.0, 4.0, 5.0, 6.0]), 0.5,
+                          interpolation="nearest").item() == 3.0
+
+
+def test_nanquantile_ignores_nan_and_quantile_propagates_it():
+    x = _t([[1.0, float("nan"), 3.0], [float("nan")] * 3])
+    assert ember.nanquantile(x, 0.5, dim=1)[0].item() == 2.0
+    assert math.isnan(ember.nanquantile(x, 0.5, dim=1)[1].item())
+    assert math.isnan(ember.quantile(x, 0.5, dim=1)[0].item())
+
+
+def test_quantile_gradient_goes_to_the_two_neighbours():
+    x = ember.tensor([4.0, 1.0, 3.0, 2.0], requires_grad=True)
+    (g,) = ember.autograd.grad(ember.quantile(x, 0.25), x)     # rank 0.75 between 1 and 2
+    np.testing.assert_allclose(g.numpy(), [0.0, 0.25, 0.0, 0.75])
+
+
+def test_histogram_named_fields_and_out_of_range_values():
+    h = ember.histogram(_t([-5.0, 0.1, 0.5, 0.9, 5.0]), 2, range=(0.0, 1.0))
+    assert h.hist.tolist() == [1.0, 2.0]                 # -5 and 5 are outside the range
+    assert h.bin_edges.tolist() == [0.0, 0.5, 1.0]
+    d = ember.histogram(_t([0.0, 0.2, 0.9]), 2, density=True).hist
+    np.testing.assert_allclose(d.numpy(), [2 / (3 * 0.45), 1 / (3 * 0.45)], rtol=1e-6)
+    assert ember.tensor([1.0, 2.0]).histogram(2).hist.tolist() == [1.0, 1.0]
+
+
+def test_histogramdd_edges_list_matches_numpy():
+    rng = np.random.default_rng(1)
+    x = rng.uniform(size=(30, 2))
+    edges = [np.array([0.0, 0.3, 1.0]), np.array([0.0, 0.5, 0.7, 1.0])]
+    got = ember.histogramdd(_t(x), [_t(e) for e in edges])
+    want, _ = np.histogramdd(x, edges)
+    np.testing.assert_array_equal(got.hist.numpy(), want)
+    assert len(got.bin_edges) == 2
+
+
+def test_trapezoid_family_matches_numpy():
+    rng = np.random.default_rng(2)
+    y, x = rng.standard_normal((3, 5)), np.sort(rng.standard_normal(5))
+    np.testing.assert_allclose(ember.trapezoid(_t(y), _t(x)).numpy(), np.trapezoid(y, x))
+    np.testing.assert_allclose(ember.trapz(_t(y), dx=0.3).numpy(), np.trapezoid(y, dx=0.3))
+    cum = ember.cumulative_trapezoid(_t(y), _t(x)).numpy()
+    np.testing.assert_allclose(cum[:, -1], np.trapezoid(y, x))
+    with pytest.raises(TypeError):
+        ember.trapezoid(_t(y), _t(x), dx=1.0)
+
+
+def test_gradient_matches_numpy():
+    rng = np.random.default_rng(3)
+    f = rng.standard_normal((4, 6))
+    xs = np.cumsum(rng.uniform(0.2, 1.0, size=6))
+    for order in (1, 2):
+        got = ember.gradient(_t(f), spacing=[2.0, _t(xs)], edge_order=order)
+        want = np.gradient(f, 2.0, xs, edge_order=order)
+        for g, w in zip(got, want):
+            np.testing.assert_allclose(g.numpy(), w, rtol=1e-10, atol=1e-12)
+
+
+def test_renorm_caps_every_slice_and_renorm_inplace():
+    rng = np.random.default_rng(4)
+    x = _t(rng.standard_normal((4, 3)) * 3)
+    out = ember.renorm(x, 2, 0, 1.0)
+    norms = np.linalg.norm(out.numpy(), axis=1)
+    assert np.all(norms <= 1.0 + 1e-6)
+    y = x.clone()
+    assert y.renorm_(2, 0, 1.0) is y
+    np.testing.assert_allclose(y.numpy(), out.numpy())
+    w = x.clone().requires_grad_()
+    loss = (w.clone().renorm_(1, 1, 0.5) * _t(rng.standard_normal((4, 3)))).sum()
+    (g,) = ember.autograd.grad(loss, w)
+    assert g.shape == (4, 3) and bool(ember.isfinite(g).all())
+
+
+def test_dist_orders():
+    a, b = _t([1.0, -2.0, 3.0]), _t([0.0, 0.0, 3.0])
+    assert ember.dist(a, b).item() == pytest.approx(math.sqrt(5))
+    assert a.dist(b, 1).item() == 3.0
+    assert ember.dist(a, b, 0).item() == 2.0
+    assert ember.dist(a, b, float("inf")).item() == 2.0
+
+
+@needs_torch
+def test_stats_methods_match_torch():
+    rng = np.random.default_rng(5)
+    a = rng.standard_normal((3, 5))
+    e, t = ember.tensor(a), torch.tensor(a)
+    assert_close(e.cov(), t.cov())
+    assert_close(e.corrcoef(), t.corrcoef())
+    assert_close(e.nanquantile(0.3, dim=0), t.nanquantile(0.3, dim=0))
+    assert_close(e.renorm(3, 1, 0.7), t.renorm(3, 1, 0.7))
+
+
+@pytest.mark.gpu
+def test_stats_on_cuda_match_cpu():
+    rng = np.random.default_rng(6)
+    a = rng.standard_normal((4, 6))
+    res = {}
+    for dev in ("cpu", "cuda"):
+        x = ember.tensor(a, device=dev, requires_grad=True)
+        outs = [ember.cov(x), ember.corrcoef(x), ember.quantile(x, 0.3, dim=1),
+                ember.nanquantile(x, 0.6), ember.trapezoid(x), ember.cumulative_trapezoid(x),
+                ember.gradient(x)[1], ember.renorm(x, 2, 0, 1.0), ember.dist(x, x[0]),
+                ember.histogram(x.detach(), 5).hist, ember.histogramdd(x.detach()[:, :2], 3).hist]
+        (g,) = ember.autograd.grad(sum(o.sum() for o in outs[:9]), x)
+        res[dev] = [np.asarray(o.detach().cpu()) for o in outs] + [np.asarray(g.cpu())]
+    for c, g in zip(res["cpu"], res["cuda"]):
+        np.testing.assert_allclose(g, c, rtol=1e-9, atol=1e-9)

@@ -411,3 +411,170 @@ def test_inplace_view_ops_match_torch():
     z = ember.zeros(1, 4, 1)
     assert z.squeeze_().shape == (4,) and z.transpose_(0, 0).shape == (4,)
     assert z.as_strided_((2, 2), (2, 1)).shape == (2, 2)
+
+
+# -- scatters into views, copies of views, complex views (ember/ops/scatter_views.py) ----------
+
+@needs_torch
+@pytest.mark.parametrize("make", [
+    lambda m, x: x,                       # contiguous
+    lambda m, x: x.t(),                   # transposed: the copy keeps input's stride order
+    lambda m, x: x[:, ::2],               # not dense: the copy is contiguous
+    lambda m, x: x.reshape(-1)[2:],       # storage offset 2 is the default offset
+], ids=["contiguous", "transposed", "strided", "offset"])
+def test_as_strided_scatter_layout_matches_torch(make):
+    # Values only: torch 2.13 gives input a wrong gradient here (gradcheck in the table).
+    a = np.arange(12.0).reshape(3, 4)
+    src = -np.arange(1.0, 4.0)
+    for args in [((3,), (2,)), ((3,), (1,), 1)]:
+        got = ember.as_strided_scatter(make(ember, ember.tensor(a)), ember.tensor(src), *args)
+        want = torch.as_strided_scatter(make(torch, torch.tensor(a)), torch.tensor(src), *args)
+        assert tuple(got.shape) == tuple(want.shape)
+        assert_close(got, want)
+
+
+def test_scatter_ops_copy_and_cast():
+    x = ember.zeros(3, 4, dtype=ember.int64)
+    out = ember.diagonal_scatter(x, ember.tensor([1.7, 2.2, 3.9]))
+    assert out.dtype == ember.int64 and out.diagonal().tolist() == [1, 2, 3]
+    assert x.abs().sum().item() == 0                    # input untouched
+    out = x.slice_scatter(ember.ones(3, 2, dtype=ember.int64), 1, 1, None, 2)
+    assert out.tolist() == [[0, 1, 0, 1]] * 3
+    out = x.select_scatter(ember.full((3,), 5, dtype=ember.int64), 1, -1)
+    assert out[:, 3].tolist() == [5, 5, 5] and out[:, :3].abs().sum().item() == 0
+
+
+def test_scatter_gradients_split_between_input_and_src():
+    x = ember.randn(3, 4, requires_grad=True)
+    src = ember.randn(4, requires_grad=True)
+    out = ember.select_scatter(x, src, 0, 1)
+    g = ember.arange(12.0).reshape(3, 4)
+    gx, gs = ember.autograd.grad(out, (x, src), g)
+    assert gs.tolist() == [4.0, 5.0, 6.0, 7.0]
+    assert gx[1].abs().sum().item() == 0 and gx[0].tolist() == [0.0, 1.0, 2.0, 3.0]
+
+
+def test_copy_functions_own_their_memory():
+    x = ember.arange(12.0).reshape(3, 4)
+    outs = [ember.view_copy(x, (4, 3)), ember.t_copy(x), ember.transpose_copy(x, 0, 1),
+            ember.permute_copy(x, (1, 0)), ember.expand_copy(x[:1], (2, 4)),
+            ember.diagonal_copy(x), ember.select_copy(x, 0, 1), ember.slice_copy(x, 1, 1, 3),
+            ember.unfold_copy(x, 1, 2, 2), ember.as_strided_copy(x, (2, 2), (1, 4)),
+            ember.alias_copy(x), ember.detach_copy(x), ember.squeeze_copy(x[None]),
+            ember.unsqueeze_copy(x, 0)]
+    outs += list(ember.split_copy(x, 2)) + list(ember.unbind_copy(x, 1))
+    outs += list(ember.split_with_sizes_copy(x, [1, 3], 1))
+    before = [o.clone() for o in outs]
+    x.add_(100)
+    for o, b in zip(outs, before):
+        assert o.is_contiguous()
+        assert ember.equal(o, b)                        # writing x changed no copy
+    assert ember.view_copy(x, ember.int32).dtype == ember.int32
+
+
+def test_detach_copy_has_no_history():
+    x = ember.randn(3, requires_grad=True)
+    assert not ember.detach_copy(x * 2).requires_grad
+    assert ember.alias_copy(x * 2).requires_grad
+
+
+def test_unsafe_split_and_chunk_match_split():
+    x = ember.arange(7)
+    assert [t.tolist() for t in ember.unsafe_split(x, 3)] == [[0, 1, 2], [3, 4, 5], [6]]
+    assert [t.tolist() for t in x.unsafe_chunk(2)] == [[0, 1, 2, 3], [4, 5, 6]]
+    assert [t.tolist() for t in x.split_with_sizes([2, 5])] == [[0, 1], [2, 3, 4, 5, 6]]
+    with pytest.raises(RuntimeError, match="split_with_sizes expects split_sizes to sum"):
+        x.split_with_sizes([2, 2])
+
+
+def test_view_as_real_and_complex_share_memory():
+    z = ember.tensor([1 + 2j, 3 - 4j], dtype=ember.complex64)
+    r = ember.view_as_real(z)
+    assert r.dtype == ember.float32 and r.tolist() == [[1.0, 2.0], [3.0, -4.0]]
+    r[0, 1] = 7.0
+    assert z[0].item() == 1 + 7j
+    assert r._version == z._version
+    f = ember.zeros(3, 2, dtype=ember.float64)
+    c = ember.view_as_complex(f)
+    assert c.dtype == ember.complex128 and tuple(c.shape) == (3,)
+    c[1] = 2 + 5j
+    assert f[1].tolist() == [2.0, 5.0]
+    with pytest.raises(RuntimeError, match="stride divisible by 2"):
+        ember.view_as_complex(ember.zeros(3, 3)[:, :2])
+    with pytest.raises(RuntimeError, match="only supported for float and double"):
+        ember.view_as_complex(ember.zeros(3, 2, dtype=ember.int64))
+
+
+def test_view_as_real_gradient_is_complex():
+    z = ember.tensor([1 + 2j, 3 - 4j], requires_grad=True)
+    (g,) = ember.autograd.grad(ember.view_as_real(z).sum(), z)
+    assert g.tolist() == [1 + 1j, 1 + 1j]
+
+
+def test_is_same_size_and_sum_to_size():
+    a = ember.ones(2, 3)
+    assert a.is_same_size(ember.zeros(2, 3)) and not a.is_same_size(ember.zeros(3, 2))
+    assert a.sum_to_size(3).tolist() == [2.0, 2.0, 2.0]
+    assert a.sum_to_size(2, 1).tolist() == [[3.0], [3.0]]
+
+
+def test_fill_diagonal_rules():
+    x = ember.zeros(5, 2)
+    assert x.fill_diagonal_(1, wrap=True) is x
+    assert x.tolist() == [[1, 0], [0, 1], [0, 0], [1, 0], [0, 1]]
+    assert ember.zeros(5, 2).fill_diagonal_(1).sum().item() == 2
+    c = ember.zeros(2, 2, 2).fill_diagonal_(3.0)
+    assert c[0, 0, 0].item() == 3 and c[1, 1, 1].item() == 3 and c.sum().item() == 6
+    leaf = ember.zeros(2, 2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        leaf.fill_diagonal_(1)
+
+
+def test_nonzero_static_matches_nonzero():
+    x = ember.tensor([[0, 2, 0], [3, 0, 4]])
+    full = ember.nonzero(x)
+    assert ember.equal(ember.nonzero_static(x, size=3), full)
+    assert ember.nonzero_static(x, size=2).tolist() == full[:2].tolist()
+    assert ember.nonzero_static(x, size=4, fill_value=-7)[3].tolist() == [-7, -7]
+
+
+def test_combinations_and_cartesian_prod_gradients():
+    x = ember.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    (g,) = ember.autograd.grad(ember.combinations(x, 2).sum(), x)
+    assert g.tolist() == [2.0, 2.0, 2.0]                # each element is in 2 pairs
+    y = ember.tensor([5.0, 6.0], requires_grad=True)
+    gx, gy = ember.autograd.grad(ember.cartesian_prod(x, y).sum(), (x, y))
+    assert gx.tolist() == [2.0, 2.0, 2.0] and gy.tolist() == [3.0, 3.0]
+
+
+def test_unravel_index_matches_numpy():
+    idx = np.array([0, 5, 17, 23])
+    got = ember.unravel_index(ember.tensor(idx), (2, 3, 4))
+    for g, w in zip(got, np.unravel_index(idx, (2, 3, 4))):
+        assert g.dtype == ember.int64 and g.tolist() == w.tolist()
+
+
+def test_isin_with_scalars_and_promotion():
+    assert ember.isin(ember.tensor([1, 2, 3]), 2).tolist() == [False, True, False]
+    assert ember.isin(2.0, ember.tensor([1, 2])).item() is True
+    assert ember.tensor([1, 2]).isin(ember.tensor([2.5]), invert=True).tolist() == [True, True]
+
+
+@pytest.mark.gpu
+def test_scatter_views_on_cuda_match_cpu():
+    rng = np.random.default_rng(0)
+    a, s = rng.standard_normal((3, 4)), rng.standard_normal(3)
+    for dev in ("cpu", "cuda"):
+        x = ember.tensor(a, device=dev, requires_grad=True)
+        src = ember.tensor(s, device=dev, requires_grad=True)
+        outs = [ember.diagonal_scatter(x, src), ember.select_scatter(x, src, 1, 2),
+                ember.as_strided_scatter(x, src, (3,), (2,), 1),
+                ember.nonzero_static(x > 0, size=5), ember.isin(x, x[0]),
+                ember.view_as_real(ember.view_as_complex(x.reshape(6, 2)))]
+        (g,) = ember.autograd.grad(outs[0].sum() + outs[1].sum() + outs[2].sum(), src)
+        if dev == "cpu":
+            want = [o.detach().numpy() for o in outs] + [g.numpy()]
+        else:
+            for o, w in zip(outs + [g], want):
+                assert o.device.type == "cuda"
+                np.testing.assert_allclose(np.asarray(o.detach().cpu()), w)
