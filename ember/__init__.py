@@ -24,6 +24,7 @@ from .ops.scatter_views import *  # noqa: F401,F403
 from .ops.stats import *  # noqa: F401,F403
 from .backends.interop import from_dlpack
 from . import accelerator, cuda, linalg, random, testing
+from . import nn
 from ._utils import *  # noqa: F401,F403
 from ._runtime import *  # noqa: F401,F403
 

@@ -8,20 +8,26 @@ from __future__ import annotations
 
 from .._tensor import Tensor
 from . import (  # noqa: F401
+    activation,
+    attention,
+    conv,
     creation,
     elementwise,
     index,
     linalg,
+    loss,
     nn,
+    norm,
     random,
     reduce,
+    rnn,
     scatter_views,
     shape,
     stats,
 )
 
 _MODULES = (creation, elementwise, index, linalg, nn, random, reduce, shape, scatter_views,
-            stats)
+            stats, activation, attention, conv, loss, norm, rnn)
 
 
 def _install() -> None:

@@ -675,7 +675,7 @@ class NonzeroStatic(Op):
         flat = xp.reshape(x != 0, (-1,))
         # A stable sort brings nonzero positions first, in order, without reading the
         # count back to the host (the point of nonzero_static on a GPU).
-        order = xp.argsort(~flat, kind="stable")[:size]
+        order = xp.argsort((~flat).astype(xp.int8), kind="stable")[:size]
         count = flat.sum()
         out = xp.full((size, len(shape)), fill_value, dtype=xp.int64)
         if len(shape) == 0 or size == 0:
@@ -714,6 +714,6 @@ TENSOR_METHODS = {
     "slice_scatter": slice_scatter, "as_strided_scatter": as_strided_scatter,
     "unsafe_chunk": unsafe_chunk, "unsafe_split": _unsafe_split_method,
     "unsafe_split_with_sizes": unsafe_split_with_sizes, "sum_to_size": _sum_to_size_method,
-    "is_same_size": is_same_size, "fill_diagonal_": fill_diagonal_, "isin": isin,
+    "is_same_size": is_same_size, "fill_diagonal_": fill_diagonal_,
     "nonzero_static": nonzero_static,
 }

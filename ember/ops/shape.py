@@ -1285,7 +1285,9 @@ class _SegmentSum(Op):
 
 
 def _scatter_add(xp, out, index, values):
-    from .index import _ufunc_at          # CuPy: ufunc.at (cupyx.scatter_add is deprecated)
+    # CuPy: ufunc.at (cupyx.scatter_add is deprecated).
+    from .index import _ufunc_at
+
     _ufunc_at(xp, "add", out, index, values)
 
 

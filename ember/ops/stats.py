@@ -81,12 +81,10 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
             norm = w_sum - correction
         else:
             norm = w_sum - correction * _sum(w * aweights) / w_sum
-    if not isinstance(norm, (int, float)):
-        norm = clamp(norm, min=0)
-    elif norm <= 0:
+    if float(norm) <= 0:                 # PyTorch reads the weight sum back to check too
         warnings.warn("cov(): degrees of freedom is <= 0. Correction should be strictly less "
                       "than the number of observations.", UserWarning, stacklevel=2)
-        norm = 0
+        norm = 0 if isinstance(norm, (int, float)) else clamp(norm, min=0, max=0)
     xc = x - avg.unsqueeze(1)
     xw = xc if w is None else xc * w
     c = matmul(xw, xc.t().conj()) / norm

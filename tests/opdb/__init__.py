@@ -10,7 +10,8 @@ import importlib
 
 from .spec import OpSpec, Sample  # noqa: F401
 
-_AREAS = ("elementwise", "reduce", "shape", "index", "linalg", "creation", "nn", "stats")
+_AREAS = ("elementwise", "reduce", "shape", "index", "linalg", "creation", "nn", "stats",
+          "nn_conv", "nn_norm", "nn_activation", "nn_loss", "nn_rnn", "nn_attention")
 
 
 def _load():

@@ -1,0 +1,1 @@
+"""ember.nn.init: parameter initialisation drawing from the same distributions as PyTorch."""

@@ -1,0 +1,7 @@
+"""nn ops: activation (forward on arrays, backward in Tensor ops); F wrappers in __all__."""
+
+from __future__ import annotations
+
+__all__: list[str] = []
+
+TENSOR_METHODS: dict = {}
