@@ -25,6 +25,7 @@ from .ops.stats import *  # noqa: F401,F403
 from .backends.interop import from_dlpack
 from . import accelerator, cuda, linalg, random, testing
 from . import nn
+from . import optim
 from ._utils import *  # noqa: F401,F403
 from ._runtime import *  # noqa: F401,F403
 

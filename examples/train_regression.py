@@ -8,8 +8,7 @@ import sys
 import ember as torch
 
 torch.manual_seed(0)
-x = torch.linspace(-math.pi, math.pi, 256).reshape(-1, 1) if hasattr(torch, "linspace") \
-    else (torch.arange(256, dtype=torch.float32) / 255 * 2 * math.pi - math.pi).reshape(-1, 1)
+x = torch.linspace(-math.pi, math.pi, 256).reshape(-1, 1)
 y = x.sin() + 0.05 * torch.randn(256, 1)
 
 w1 = (torch.randn(1, 32) * 1.0).requires_grad_()

@@ -65,25 +65,40 @@ def _rebuild_parameter(reduced, requires_grad):
 _dispatch._TENSOR_TYPES.add(Parameter)
 
 
-class Buffer(Tensor):
-    """Marks a tensor as a module buffer when assigned (``self.x = nn.Buffer(t)``); the module
-    stores the plain tensor. ``persistent=False`` keeps it out of ``state_dict``."""
+class _BufferMeta(type):
+    # As in PyTorch, Buffer(...) returns a plain Tensor marked ``_is_buffer``; isinstance
+    # recognises it by that mark.
+    def __instancecheck__(cls, instance):
+        if cls is Buffer:
+            return isinstance(instance, Tensor) and instance.__dict__.get("_is_buffer", False)
+        return super().__instancecheck__(instance)
+
+
+class Buffer(Tensor, metaclass=_BufferMeta):
+    """Marks a tensor as a module buffer when assigned (``self.x = nn.Buffer(t)``).
+
+    Returns a plain tensor sharing memory with ``data`` (detached, same requires_grad) that
+    ``isinstance(t, nn.Buffer)`` recognises; the module stores that tensor itself.
+    ``persistent=False`` keeps it out of ``state_dict``.
+
+    Example:
+        >>> import ember
+        >>> m = ember.nn.Module()
+        >>> m.steps = ember.nn.Buffer(ember.zeros(()), persistent=False)
+        >>> list(m.buffers()), list(m.state_dict())
+        ([tensor(0.)], [])
+    """
 
     def __new__(cls, data=None, *, persistent: bool = True):
-        from ..ops.creation import empty
-        t = data if data is not None else empty(0)
-        b = object.__new__(cls)
-        b._data = t._data
-        b._rg = t._rg
-        b.grad_fn = None
-        b.persistent = persistent
-        return b
-
-    def __init__(self, data=None, *, persistent: bool = True):
-        pass
-
-
-_dispatch._TENSOR_TYPES.add(Buffer)
+        if data is None:
+            from ..ops.creation import empty
+            data = empty(0)
+        t = data.detach()
+        if data.requires_grad:
+            t.requires_grad_(True)
+        t.persistent = persistent
+        t._is_buffer = True
+        return t
 
 
 class UninitializedParameter(Parameter):

@@ -77,20 +77,33 @@ def _float_input(input, dtype):
     return input
 
 
-def softmax(input, dim=None, dtype=None, *, _stacklevel=3):
+def _stack_or_dtype(_stacklevel, dtype):
+    # torch.softmax(x, dim, dtype) and F.softmax(x, dim, _stacklevel, dtype) share this
+    # function: a third positional argument that is not an int is torch.softmax's dtype.
+    if _stacklevel is not None and not isinstance(_stacklevel, int):
+        return _stacklevel
+    return dtype
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
     """softmax along dim: non-negative values summing to 1.
+
+    Accepts both ``torch.softmax(input, dim, dtype)`` and ``F.softmax(input, dim,
+    _stacklevel, dtype)``; ``dim=None`` picks PyTorch's legacy implicit dim and warns.
 
     Example:
         >>> import ember
         >>> ember.softmax(ember.tensor([0.0, 0.0]), dim=0)
         tensor([0.5000, 0.5000])
     """
+    dtype = _stack_or_dtype(_stacklevel, dtype)
     dim = _softmax_dim("softmax", input.ndim, dim)
     return apply(Softmax, _float_input(input, dtype), dim=dim)
 
 
-def log_softmax(input, dim=None, dtype=None, *, _stacklevel=3):
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     """log(softmax(input)) along dim, without the loss of precision of composing them."""
+    dtype = _stack_or_dtype(_stacklevel, dtype)
     dim = _softmax_dim("log_softmax", input.ndim, dim)
     return apply(LogSoftmax, _float_input(input, dtype), dim=dim)
 

@@ -29,3 +29,24 @@ SPECS = [
            errors=[(Sample((np.ones((2, 3)),), {"dim": 2}), IndexError,
                     "Dimension out of range")]),
 ]
+
+
+def _f_softmax(mod, name):
+    # F's positional order (input, dim, _stacklevel, dtype), with a dtype that upcasts.
+    def fn(x, dim):
+        return getattr(mod.nn.functional, name)(x, dim, 3, mod.float64)
+    return fn
+
+
+def _f_variants():
+    import ember
+    import tests.oracle as oracle
+    out = []
+    for name in ("softmax", "log_softmax"):
+        out.append(OpSpec("nn.functional." + name, variant="f_dtype", samples=_samples,
+                          fn=_f_softmax(ember, name), dtypes=("float32",),
+                          torch_fn=_f_softmax(oracle.torch, name) if oracle.torch else None))
+    return out
+
+
+SPECS += _f_variants()
