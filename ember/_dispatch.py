@@ -447,15 +447,7 @@ def apply(op, *args, **attrs):
     ctx = _new(Node)
     ctx.op = op
     ctx.xp = xp
-    # A call with the arguments spelled out is much cheaper than one through * and **.
-    if attrs:
-        out = op.forward(ctx, *arrays, **attrs)
-    elif len(arrays) == 2:
-        out = op.forward(ctx, arrays[0], arrays[1])
-    elif len(arrays) == 1:
-        out = op.forward(ctx, arrays[0])
-    else:
-        out = op.forward(ctx, *arrays)
+    out = op.forward(ctx, *arrays, **attrs)
 
     if type(out) is _ndarray:
         if want is not None and out.dtype is not want and out.dtype != want:

@@ -268,10 +268,12 @@ def _conv_fwd(xp, x, w, stride, pads, dilation, groups):
         # Depthwise (and avg-pool): one multiply-add per kernel offset, no im2col copy.
         m = Og
         y = xp.zeros((N, G, m) + O, dtype=x.dtype)
+        tmp = xp.empty_like(y)
         wk = w.reshape((G, m, _prod(K)) + (1,) * d)
         for k, idx in enumerate(np.ndindex(*K)):
             xs = win[(slice(None), slice(None)) + (slice(None),) * d + idx]
-            y += xs.reshape((N, G, 1) + O) * wk[:, :, k]
+            xp.multiply(xs.reshape((N, G, 1) + O), wk[:, :, k], out=tmp)
+            y += tmp
         return y.reshape((N, Co) + O)
     cols = _im2cols(xp, win, O, K)                                   # (C*K, N*P)
     y = _grouped(xp, w.reshape(Co, Cg * _prod(K)), cols, G)          # (Co, N*P)
@@ -333,12 +335,14 @@ def _conv_input_grad(xp, g, w, x_shape, stride, pads, dilation, groups):
         sp = x_shape[2:]
         out = xp.zeros((N, C) + tuple(sp[i] + pads[i][0] + pads[i][1] for i in range(d)),
                        dtype=g.dtype)
+        tmp = xp.empty((N, G) + O, dtype=g.dtype)
         for k, idx in enumerate(np.ndindex(*K)):
             sl = tuple(slice(idx[i] * dilation[i],
                              idx[i] * dilation[i] + stride[i] * (O[i] - 1) + 1, stride[i])
                        for i in range(d))
             if m == 1:
-                out[(slice(None), slice(None)) + sl] += gg[:, :, 0] * wk[:, 0, k]
+                xp.multiply(gg[:, :, 0], wk[:, 0, k], out=tmp)
+                out[(slice(None), slice(None)) + sl] += tmp
             else:
                 out[(slice(None), slice(None)) + sl] += (gg * wk[:, :, k]).sum(axis=2)
         return out[(slice(None), slice(None)) + tuple(slice(pads[i][0], pads[i][0] + sp[i])
@@ -798,6 +802,50 @@ def _window_argmax(xp, win, O, K, positions, in_sp):
     return vals, index
 
 
+def _strided_max(xp, win, O, K, stride, pads, dilation, in_sp, floating):
+    """Running max over kernel offsets of windows (N, C, *O, *K), and the flat plane index of
+    the winner. PyTorch's rule: a later element wins if it is larger or NaN (so ties keep
+    the first, and NaN propagates). No window copy: each offset is a strided view."""
+    d = len(O)
+    lead = win.shape[:2 + d]
+    vals = None
+    kidx = xp.zeros(lead, dtype=np.int32)
+    for k, idx in enumerate(np.ndindex(*K)):
+        s = win[(slice(None),) * (2 + d) + idx]
+        if vals is None:
+            vals = s.copy()
+            continue
+        better = s > vals
+        if floating:
+            better |= s != s
+        xp.copyto(vals, s, where=better)
+        xp.copyto(kidx, k, where=better)
+    # Flat index = start of the window + offset of the winning kernel element.
+    base = None
+    table = np.zeros(_prod(K), dtype=np.int64)
+    mult = 1
+    for i in range(d - 1, -1, -1):
+        start = (np.arange(O[i]) * stride[i] - pads[i][0]).reshape((O[i],) + (1,) * (d - 1 - i))
+        base = start * mult if base is None else base + start * mult
+        offs = np.arange(K[i]) * dilation[i] * mult
+        table = table + np.broadcast_to(
+            offs.reshape((1,) * i + (K[i],) + (1,) * (d - 1 - i)), K).reshape(-1)
+        mult *= in_sp[i]
+    index = xp.asarray(base) + xp.asarray(table)[kidx]
+    if floating and any(lo for lo, _ in pads):
+        # A window whose max is -inf: PyTorch reports its first element inside the input.
+        first = None
+        mult = 1
+        for i in range(d - 1, -1, -1):
+            start = np.arange(O[i]) * stride[i] - pads[i][0]
+            k0 = np.where(start < 0, -(start // dilation[i]), 0)
+            pos = (start + k0 * dilation[i]).reshape((O[i],) + (1,) * (d - 1 - i))
+            first = pos * mult if first is None else first + pos * mult
+            mult *= in_sp[i]
+        index = xp.where(vals == -np.inf, xp.asarray(first), index)
+    return vals, index
+
+
 class _MaxPool(Op):
     """Max over strided windows; returns (values, flat indices into each input plane)."""
     name = "max_pool"
@@ -814,28 +862,59 @@ class _MaxPool(Op):
         fill = -np.inf if x.dtype.kind in "fV" else np.iinfo(x.dtype).min
         xpad = _pad_array(xp, x, pads, fill)
         win = _windows(xp, xpad, O, kernel, stride, dilation)
-        positions = [xp.arange(O[i])[:, None] * stride[i] - pads[i][0]
-                     + xp.arange(kernel[i])[None, :] * dilation[i] for i in range(d)]
-        vals, index = _window_argmax(xp, win, O, kernel, positions, in_sp)
+        vals, index = _strided_max(xp, win, O, kernel, stride, pads, dilation, in_sp,
+                                   x.dtype.kind in "fV")
         ctx.x_shape = tuple(x.shape)
+        # Windows that cannot overlap: every input element has at most one gradient source.
+        ctx.unique = all(st >= dl * (k - 1) + 1 for st, dl, k in zip(stride, dilation, kernel))
         ctx.save(index)
         return vals, index
 
     @staticmethod
     def backward(ctx, grad, _gi=None):
         (index,) = ctx.saved_tensors
-        return _scatter_planes(grad, index, ctx.x_shape)
+        return _scatter_planes(grad, index, ctx.x_shape, ctx.unique)
 
 
-def _scatter_planes(grad, index, x_shape):
+def _scatter_planes(grad, index, x_shape, unique=False):
     """Sum grad (N, C, *O) into zeros (N, C, *S) at flat plane indices (differentiable)."""
-    from .creation import zeros
     if grad is None:
         return None
-    N, C = x_shape[:2]
-    flat = zeros(N, C, _prod(x_shape[2:]), dtype=grad.dtype, device=grad.device)
-    flat = flat.scatter_add(2, index.reshape(N, C, -1), grad.reshape(N, C, -1))
-    return flat.reshape(x_shape)
+    return apply(_PlaneScatter, grad, index, x_shape=x_shape, unique=unique)
+
+
+class _PlaneScatter(Op):
+    """out[n, c].flat[index[n, c, o]] += g[n, c, o]: the max-pool input gradient.
+
+    ``unique`` (non-overlapping windows) allows a plain assignment instead of np.add.at."""
+    name = "max_pool_backward"
+    backward_name = "MaxPool2DWithIndicesBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, g, index, *, x_shape, unique):
+        xp = ctx.xp
+        ctx.save(index)
+        N, C = x_shape[:2]
+        plane = _prod(x_shape[2:])
+        rows = index.reshape(N * C, _prod(index.shape[2:]))
+        flat_idx = (rows + (xp.arange(N * C, dtype=np.int64) * plane)[:, None]).reshape(-1)
+        out = xp.zeros(N * C * plane, dtype=g.dtype)
+        if unique:
+            out[flat_idx] = g.reshape(-1)
+        elif xp is np:
+            np.add.at(out, flat_idx, g.reshape(-1))
+        else:
+            import cupyx
+            cupyx.scatter_add(out, flat_idx, g.reshape(-1))
+        return out.reshape(x_shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (index,) = ctx.saved_tensors
+        N, C = grad.shape[:2]
+        vals = grad.reshape(N, C, _prod(grad.shape[2:])).gather(
+            2, index.reshape(N, C, _prod(index.shape[2:])))
+        return vals.reshape(index.shape), None
 
 
 def _pool_input(op, input, d, allow_unbatched=True):
@@ -974,7 +1053,8 @@ def _max_unpoolnd(op, d, input, indices, kernel_size, stride, padding, output_si
         raise RuntimeError(f"{op}: Found an invalid max index: {int(idx.max())} (output volumes "
                            f"are of size {'x'.join(str(s) for s in out_sp)})")
     flat = zeros(N, C, plane, dtype=x.dtype, device=x.device)
-    y = flat.scatter(2, idx.reshape(N, C, -1), x.reshape(N, C, -1)).reshape((N, C) + out_sp)
+    n_in = _prod(x.shape[2:])
+    y = flat.scatter(2, idx.reshape(N, C, n_in), x.reshape(N, C, n_in)).reshape((N, C) + out_sp)
     return y.squeeze(0) if unbatched else y
 
 
@@ -1033,8 +1113,7 @@ def _avg_poolnd(op, d, input, kernel_size, stride, padding, ceil_mode, count_inc
     else:
         from .._device import xp_of
         div = _avg_divisor(xp_of(x._data), d, x.shape[2:], out_sp, kernel, stride, pad,
-                           count_include_pad, x._data.dtype if x._data.dtype.kind == "f"
-                           else np.float32)
+                           count_include_pad, x._data.dtype)
         from .._tensor import Tensor
         y = s / Tensor._make(div)
     return y.squeeze(0) if unbatched else y
@@ -1262,19 +1341,6 @@ class _ConstantPad(Op):
                      value=0)
 
 
-def _pad_index(mode, size, lo, hi):
-    i = np.arange(-lo, size + hi)
-    if mode == "replicate":
-        return np.clip(i, 0, size - 1)
-    if mode == "circular":
-        return np.mod(i, size)
-    period = 2 * (size - 1)                      # reflect, edge not repeated
-    if period == 0:
-        return np.zeros_like(i)
-    i = np.mod(i, period)
-    return np.where(i >= size, period - i, i)
-
-
 _PAD_DIMS = {"reflect": "reflection", "replicate": "replication", "circular": "circular"}
 
 
@@ -1319,10 +1385,6 @@ def pad(input, pad, mode="constant", value=None):
             f"pad: Only 2D, 3D, 4D, 5D padding with non-constant padding are supported for now "
             f"(got a {input.ndim}-D input {fmt_shape(input.shape)} with {n}-D {mode} padding; "
             f"expected a {n + 1}-D or {n + 2}-D input)")
-    from .._device import xp_of
-    from .._tensor import Tensor
-    xp = xp_of(input._data)
-    y = input
     for i, (lo, hi) in enumerate(pairs):
         dim = input.ndim - n + i
         size = input.shape[dim]
@@ -1336,19 +1398,138 @@ def pad(input, pad, mode="constant", value=None):
         if mode == "replicate" and size == 0 and (lo or hi):
             raise RuntimeError(f"pad: input tensor must have non-zero size at dimension {dim} "
                                "to pad")
-        if lo < 0 or hi < 0:
-            y = apply(_ConstantPad, y, pads=((min(lo, 0), min(hi, 0)),) + ((0, 0),) * (n - 1 - i),
-                      value=0)
-            size += min(lo, 0) + min(hi, 0)
-            lo, hi = max(lo, 0), max(hi, 0)
-        if lo == 0 and hi == 0:
-            continue
-        idx = Tensor._make(xp.asarray(_pad_index(mode, size, lo, hi)))
-        y = y.index_select(dim, idx)
-    return y
+    y = input
+    if any(lo < 0 or hi < 0 for lo, hi in pairs):       # crop first, then pad what is left
+        y = apply(_ConstantPad, y, pads=tuple((min(lo, 0), min(hi, 0)) for lo, hi in pairs),
+                  value=0)
+        pairs = tuple((max(lo, 0), max(hi, 0)) for lo, hi in pairs)
+    if not any(lo or hi for lo, hi in pairs):
+        return y if y is not input else input.clone()
+    return apply(_ModePad, y, pads=pairs, mode=mode)
+
+
+_NP_PAD = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+
+class _ModePad(Op):
+    """reflect / replicate / circular padding of the trailing dims (xp.pad)."""
+    name = "pad"
+    backward_name = "ReflectionPadBackward0"
+
+    @staticmethod
+    def forward(ctx, x, *, pads, mode):
+        ctx.attrs = (pads, mode, tuple(x.shape))
+        widths = [(0, 0)] * (x.ndim - len(pads)) + list(pads)
+        return ctx.xp.pad(x, widths, mode=_NP_PAD[mode])
+
+    @staticmethod
+    def backward(ctx, grad):
+        pads, mode, shape = ctx.attrs
+        return apply(_ModePadBackward, grad, pads=pads, mode=mode, shape=shape)
+
+
+class _ModePadBackward(Op):
+    """The adjoint of _ModePad: folds the padded borders back onto the input region."""
+    name = "pad_backward"
+    backward_name = "ReflectionPadBackwardBackward0"
+
+    @staticmethod
+    def forward(ctx, g, *, pads, mode, shape):
+        ctx.attrs = (pads, mode)
+        xp = ctx.xp
+        lead = g.ndim - len(pads)
+        out = g
+        for i, (lo, hi) in enumerate(pads):
+            ax = lead + i
+            size = shape[ax]
+            take = [slice(None)] * g.ndim
+
+            def part(a, b, ax=ax, take=take):
+                t = list(take)
+                t[ax] = slice(a, b)
+                return tuple(t)
+            core = out[part(lo, lo + size)].copy()
+            left, right = out[part(0, lo)], out[part(lo + size, lo + size + hi)]
+            if mode == "reflect":
+                if lo:
+                    core[part(1, lo + 1)] += xp.flip(left, axis=ax)
+                if hi:
+                    core[part(size - 1 - hi, size - 1)] += xp.flip(right, axis=ax)
+            elif mode == "replicate":
+                if lo:
+                    core[part(0, 1)] += left.sum(axis=ax, keepdims=True)
+                if hi:
+                    core[part(size - 1, size)] += right.sum(axis=ax, keepdims=True)
+            else:
+                if lo:
+                    core[part(size - lo, size)] += left
+                if hi:
+                    core[part(0, hi)] += right
+            out = core
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        pads, mode = ctx.attrs
+        return apply(_ModePad, grad, pads=pads, mode=mode)
 
 
 # -- resampling ---------------------------------------------------------------------------------
+
+class _AxisTake(Op):
+    """x.take(index, axis): gathers slices along one axis (index: a NumPy int array)."""
+    name = "resample_take"
+    backward_name = "IndexSelectBackward0"
+
+    @staticmethod
+    def forward(ctx, x, *, index, axis):
+        ctx.attrs = (index, axis, x.shape[axis])
+        return ctx.xp.take(x, ctx.xp.asarray(index), axis=axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        index, axis, size = ctx.attrs
+        return apply(_AxisTakeAdjoint, grad, index=index, axis=axis, size=size)
+
+
+class _AxisTakeAdjoint(Op):
+    """The adjoint of _AxisTake: sums slices of g into their source positions.
+
+    Instead of an unbuffered scatter-add (np.add.at, ~100x slower), destinations are summed
+    in rounds: round r adds the r-th slice that maps to each destination, so the work is
+    one take per round over the distinct destinations (few rounds for resampling)."""
+    name = "resample_take_backward"
+    backward_name = "IndexAddBackward0"
+
+    @staticmethod
+    def forward(ctx, g, *, index, axis, size):
+        ctx.attrs = (index, axis)
+        xp = ctx.xp
+        order = np.argsort(index, kind="stable")
+        dest, starts, counts = np.unique(index[order], return_index=True, return_counts=True)
+        bshape = [1] * g.ndim
+        bshape[axis] = len(dest)
+        acc = None
+        for r in range(int(counts.max()) if len(counts) else 0):
+            pick = order[starts + np.minimum(r, counts - 1)]
+            part = xp.take(g, xp.asarray(pick), axis=axis)
+            if r and (counts <= r).any():
+                part = part * xp.asarray((counts > r).astype(g.dtype).reshape(bshape))
+            acc = part if acc is None else acc + part
+        shape = list(g.shape)
+        shape[axis] = size
+        out = xp.zeros(shape, dtype=g.dtype)
+        if acc is not None:
+            sl = [slice(None)] * g.ndim
+            sl[axis] = xp.asarray(dest)
+            out[tuple(sl)] = acc
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        index, axis = ctx.attrs
+        return apply(_AxisTake, grad, index=index, axis=axis)
+
 
 def _cubic_weights(t):
     a = -0.75
@@ -1471,7 +1652,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         taps = _interp_taps(kind, sp[i], out[i], scales[i], align_corners, dt)
         acc = None
         for idx, w in taps:
-            part = y.index_select(2 + i, Tensor._make(xp.asarray(idx)))
+            part = apply(_AxisTake, y, index=idx, axis=2 + i)
             if w is not None:
                 shape = (out[i],) + (1,) * (d - 1 - i)
                 part = part * Tensor._make(xp.asarray(w.astype(dt).reshape(shape)))

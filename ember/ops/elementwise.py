@@ -15,6 +15,7 @@ import numpy as np
 
 from .._dispatch import Op, apply, apply_inplace
 from .._errors import broadcast_error
+from ..backends import numpy_backend
 from ..backends.numpy_backend import errstate
 from ._broadcast import sum_to
 
@@ -704,8 +705,9 @@ class Frac(Op):
 # -- special functions -------------------------------------------------------------------------
 #
 # Note [Special functions without SciPy]
-# NumPy has no erf/lgamma/digamma, and ember must not need SciPy on cpu. The kernels below
-# are vectorised float64 approximations (errors measured against mpmath: erf/erfc ~1e-15
+# NumPy has no erf/lgamma/digamma, and ember must not need SciPy on cpu. erf is Cephes'
+# rational form in backends/numpy_backend.py (also used by GELU); the kernels below are
+# vectorised float64 approximations (errors measured against mpmath: erf/erfc ~1e-15
 # absolute, erfc ~2e-13 relative near x = 2, erfinv ~2e-14, lgamma/digamma/polygamma ~1e-14
 # relative away from the poles). float32 and smaller inputs compute in float64 and round
 # once. On cuda, cupyx.scipy.special provides the same functions.
@@ -754,10 +756,6 @@ def _erf_parts(x, fn_series, fn_fraction):
     return out.reshape(x.shape)
 
 
-def _np_erf(x):
-    return _erf_parts(x, _erf_series, lambda b: np.sign(b) * (1 - _erfc_fraction(np.abs(b))))
-
-
 def _np_erfc(x):
     def fraction(b):
         c = _erfc_fraction(np.abs(b))
@@ -790,7 +788,7 @@ def _np_erfinv(y):
     for _ in range(4):
         d = (2 / _SQRT_PI) * np.exp(-x * x)
         c = _np_erfc(x)
-        r = _np_erf(x) - a
+        r = numpy_backend.erf(x) - a
         x = x + np.where(tail, (np.log(c) - log_q) * c / d, -r / (d + x * r))
     x = np.where(a == 1, np.inf, np.where(a > 1, np.nan, x))
     return np.copysign(x, y)
@@ -883,8 +881,8 @@ def _np_polygamma(n, x):
     return (1.0 if n % 2 else -1.0) * (series + fact * acc)
 
 
-_NP_SPECIAL = {"erf": _np_erf, "erfc": _np_erfc, "erfinv": _np_erfinv, "lgamma": _np_lgamma,
-               "digamma": _np_digamma}
+_NP_SPECIAL = {"erf": numpy_backend.erf, "erfc": _np_erfc, "erfinv": _np_erfinv,
+               "lgamma": _np_lgamma, "digamma": _np_digamma}
 _CUPY_SPECIAL = {"erf": "erf", "erfc": "erfc", "erfinv": "erfinv", "lgamma": "gammaln",
                  "digamma": "digamma"}
 

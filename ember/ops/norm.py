@@ -1,8 +1,9 @@
 """nn ops: normalization, dropout, embedding and distances.
 
-batch_norm and layer_norm are fused primitives (one op each, see Note [Fused normalization
-backward]); group_norm and instance_norm reuse them on a reshaped input; rms_norm,
-local_response_norm, dropout and the distances are compositions of existing ops. Every name
+batch_norm, layer_norm and group_norm are fused primitives (one op each, see Note [Fused
+normalization backward]); instance_norm is batch_norm on a (1, N*C, *) view; embedding and
+embedding_bag are primitives; rms_norm, local_response_norm, dropout and the distances are
+compositions of existing ops. Every name
 in ``__all__`` is an ``ember.nn.functional`` function.
 """
 
@@ -42,8 +43,9 @@ def _no_grad():
 
 
 # Note [Fused normalization backward]
-# batch_norm and layer_norm normalise x over some axes (the "stat" axes), then scale and shift
-# with weight/bias broadcast over the other axes. Forward is one op on arrays that keeps only
+# batch_norm, layer_norm and group_norm normalise x over some axes (the "stat" axes; for
+# group_norm, axes of an (N, G, -1) view), then scale and shift with weight/bias broadcast
+# over the other axes. Forward is one op on arrays that keeps only
 # the per-group mean and 1/std. Backward has two forms that give the same numbers:
 #   - create_graph off (the usual training step): one fused array op, _NormGrad, that
 #     recomputes x_hat from the saved input and returns dx, dweight, dbias in a few passes;
@@ -485,7 +487,7 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     if input.ndim < 2:
         raise RuntimeError(f"group_norm: Expected at least 2 dimensions for input tensor but "
                            f"received {input.ndim}")
-    n, c = input.shape[0], input.shape[1]
+    c = input.shape[1]
     if c % num_groups != 0:
         raise RuntimeError(f"group_norm: Expected number of channels in input to be divisible "
                            f"by num_groups, but got input of shape {list(input.shape)} and "
@@ -888,9 +890,11 @@ class EmbeddingBag(Op):
             out = xp.take_along_axis(padded, arg[:, None, :], axis=1)[:, 0]
             empty = (counts == 0)[:, None]
             out = xp.where(empty, xp.zeros((), dtype=ct), out)
-            ctx.max_rows = xp.where(empty, -1, ids[xp.minimum(starts[:, None] + arg,
-                                                             max(ids.size - 1, 0))]
-                                    if ids.size else -1)
+            if ids.size:
+                picked = ids[xp.minimum(starts[:, None] + arg, ids.size - 1)]
+                ctx.max_rows = xp.where(empty, -1, picked)
+            else:
+                ctx.max_rows = xp.full((n_bags, dim), -1, dtype=ids.dtype)
             return out.astype(weight.dtype, copy=False)
         factor = None
         if mode == "mean":

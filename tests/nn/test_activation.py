@@ -237,3 +237,16 @@ def test_no_warning_from_activation_kernels():
         x = ember.tensor([-1000.0, 0.0, 1000.0])
         for fn in (EF.softplus, EF.logsigmoid, EF.mish, EF.silu, EF.elu, EF.selu, EF.gelu):
             assert np.all(np.isfinite(fn(x).numpy()))
+
+
+@pytest.mark.parametrize("dtype,tol", [("float64", 5e-16), ("float32", 1e-6)])
+def test_gelu_erf_kernel_accuracy(dtype, tol):
+    import math
+
+    from ember.ops.activation import _erf
+    x = np.concatenate([np.linspace(-7, 7, 20001), [40.0, -40.0, 0.0]]).astype(dtype)
+    want = np.array([math.erf(float(v)) for v in x])
+    np.testing.assert_allclose(_erf(np, x), want, rtol=0, atol=tol)
+    special = _erf(np, np.array([np.inf, -np.inf, np.nan], dtype=dtype))
+    assert special[0] == 1 and special[1] == -1 and np.isnan(special[2])
+    assert _erf(np, np.array(0.5, dtype=dtype)).shape == ()

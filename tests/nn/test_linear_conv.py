@@ -175,3 +175,28 @@ def test_conv_float32_large_batch_values():
     t = torch.nn.functional.conv2d(torch.tensor(x), torch.tensor(w), stride=2, padding=1)
     np.testing.assert_allclose(to_numpy(e), to_numpy(t), rtol=1e-4, atol=1e-4)
     assert e.is_contiguous()
+
+
+@needs_torch
+@pytest.mark.parametrize("mode", ["zeros", "reflect", "replicate", "circular"])
+def test_conv_same_even_kernel_pads_right_like_torch(mode):
+    import warnings
+    x = _x(2, 3, 5, 6).astype(np.float32)
+    ember.manual_seed(0)
+    torch.manual_seed(0)
+    em = nn.Conv2d(3, 4, (2, 4), padding="same", padding_mode=mode)
+    tm = torch.nn.Conv2d(3, 4, (2, 4), padding="same", padding_mode=mode)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)   # torch warns about the padded copy
+        t = tm(torch.tensor(x))
+    e = em(ember.tensor(x))
+    assert tuple(e.shape) == (2, 4, 5, 6)
+    np.testing.assert_allclose(to_numpy(e), to_numpy(t), rtol=1e-5, atol=1e-6)
+
+
+def test_conv_empty_batch_and_pool_backward():
+    x = ember.zeros(0, 3, 6, 6, requires_grad=True)
+    y = nn.functional.max_pool2d(nn.functional.conv2d(x, ember.ones(4, 3, 3, 3), padding=1), 2)
+    assert tuple(y.shape) == (0, 4, 3, 3)
+    y.sum().backward()
+    assert tuple(x.grad.shape) == (0, 3, 6, 6)

@@ -186,3 +186,41 @@ def test_pooling_module_paths():
     from ember.nn.modules.upsampling import Upsample
     assert MaxPool2d is nn.MaxPool2d and ReflectionPad2d is nn.ReflectionPad2d
     assert Upsample is nn.Upsample
+
+
+_GPU_CASES = [
+    ("conv2d", lambda F, x, w: F.conv2d(x, w, padding=1, stride=2)),
+    ("conv2d_depthwise", lambda F, x, w: F.conv2d(x, w[:, :1], padding=1, groups=4)),
+    ("conv_transpose2d", lambda F, x, w: F.conv_transpose2d(x, w, stride=2, output_padding=1)),
+    ("max_pool2d", lambda F, x, w: F.max_pool2d(x, 3, 2, 1, ceil_mode=True)),
+    ("avg_pool2d", lambda F, x, w: F.avg_pool2d(x, 3, 2, 1, count_include_pad=False)),
+    ("adaptive_max_pool2d", lambda F, x, w: F.adaptive_max_pool2d(x, (3, 2))),
+    ("adaptive_avg_pool2d", lambda F, x, w: F.adaptive_avg_pool2d(x, (3, 2))),
+    ("pad_reflect", lambda F, x, w: F.pad(x, (1, 2, 2, 1), mode="reflect")),
+    ("pad_circular", lambda F, x, w: F.pad(x, (1, 2, 2, 1), mode="circular")),
+    ("interpolate_bicubic", lambda F, x, w: F.interpolate(x, scale_factor=1.5, mode="bicubic")),
+    ("unfold", lambda F, x, w: F.unfold(x, 2, padding=1)),
+    ("grid_sample", lambda F, x, w: F.grid_sample(
+        x, F.affine_grid(x.new_tensor([[[0.9, 0.1, 0.0], [0.2, 1.1, 0.1]]]).expand(2, 2, 3),
+                         (2, 4, 3, 4), align_corners=False),
+        padding_mode="reflection", align_corners=False)),
+]
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("name,fn", _GPU_CASES, ids=[c[0] for c in _GPU_CASES])
+def test_conv_pool_gpu_matches_cpu(name, fn):
+    rng = np.random.default_rng(0)
+    x = ember.tensor(rng.standard_normal((2, 4, 7, 6)).astype(np.float32), requires_grad=True)
+    w = ember.tensor(rng.standard_normal((4, 4, 3, 3)).astype(np.float32), requires_grad=True)
+    xc = x.detach().cuda().requires_grad_(True)
+    wc = w.detach().cuda().requires_grad_(True)
+    out, outc = fn(nn.functional, x, w), fn(nn.functional, xc, wc)
+    np.testing.assert_allclose(outc.detach().cpu().numpy(), out.detach().numpy(), rtol=1e-4,
+                               atol=1e-5)
+    cot = rng.standard_normal(tuple(out.shape)).astype(np.float32)
+    out.backward(ember.tensor(cot))
+    outc.backward(ember.tensor(cot).cuda())
+    np.testing.assert_allclose(xc.grad.cpu().numpy(), x.grad.numpy(), rtol=1e-4, atol=1e-5)
+    if w.grad is not None:
+        np.testing.assert_allclose(wc.grad.cpu().numpy(), w.grad.numpy(), rtol=1e-4, atol=1e-5)

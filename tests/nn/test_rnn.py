@@ -18,9 +18,6 @@ from tests.oracle import TOL, needs_torch, to_numpy, torch
 if torch is not None:
     from torch.nn.utils import rnn as TR
 
-pytestmark = needs_torch
-
-
 def _pair(cls, *args, seed=0, dtype="float64", **kwargs):
     """The same module built by torch and by ember after the same manual_seed."""
     torch.manual_seed(seed)
@@ -94,6 +91,7 @@ def _mode_kwargs(mode):
     return mode, {}
 
 
+@needs_torch
 @pytest.mark.parametrize("mode,layers,bidir,batch_first,bias,with_h0", COMBOS,
                          ids=["-".join(map(str, c)) for c in COMBOS])
 def test_rnn_modes_match_torch(mode, layers, bidir, batch_first, bias, with_h0):
@@ -111,6 +109,7 @@ def test_rnn_modes_match_torch(mode, layers, bidir, batch_first, bias, with_h0):
     _check(e, t, x, states)
 
 
+@needs_torch
 @pytest.mark.parametrize("layers,bidir,with_h0", [(1, False, True), (2, True, False),
                                                   (2, True, True)])
 def test_lstm_proj_size_matches_torch(layers, bidir, with_h0):
@@ -123,6 +122,7 @@ def test_lstm_proj_size_matches_torch(layers, bidir, with_h0):
     _check(e, t, x, states)
 
 
+@needs_torch
 @pytest.mark.parametrize("cls", ["RNN", "LSTM", "GRU"])
 def test_rnn_float32_matches_torch(cls):
     e, t = _pair(cls, 5, 6, num_layers=2, bidirectional=True, dtype="float32")
@@ -130,6 +130,27 @@ def test_rnn_float32_matches_torch(cls):
     _check(e, t, x, dtype="float32")
 
 
+@needs_torch
+@pytest.mark.parametrize("cls", ["LSTM", "GRU"])
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_rnn_half_precision_matches_torch(cls, dtype):
+    """float16/bfloat16 weights and inputs: computed in float32, rounded once per output."""
+    e, t = _pair(cls, 3, 4, num_layers=2, dtype="float32")
+    e, t = e.to(getattr(ember, dtype)), t.to(getattr(torch, dtype))
+    x = np.random.default_rng(18).standard_normal((5, 2, 3)).astype(np.float32)
+    ex = ember.tensor(x).to(getattr(ember, dtype)).requires_grad_()
+    tx = torch.tensor(x).to(getattr(torch, dtype)).requires_grad_()
+    eo, to = e(ex)[0], t(tx)[0]
+    assert eo.dtype is getattr(ember, dtype)
+    tol = 2e-2 if dtype == "bfloat16" else 4e-3
+    np.testing.assert_allclose(to_numpy(eo), to_numpy(to), atol=tol)
+    eo.float().sum().backward()
+    to.float().sum().backward()
+    assert ex.grad.dtype is getattr(ember, dtype)
+    np.testing.assert_allclose(to_numpy(ex.grad), to_numpy(tx.grad), atol=2 * tol)
+
+
+@needs_torch
 @pytest.mark.parametrize("cls", ["RNN", "LSTM", "GRU"])
 @pytest.mark.parametrize("with_h0", [False, True])
 def test_rnn_unbatched_input_matches_torch(cls, with_h0):
@@ -150,6 +171,7 @@ def _packer(lengths, enforce_sorted=False, batch_first=False):
     return pack
 
 
+@needs_torch
 @pytest.mark.parametrize("mode", ["RNN_TANH", "RNN_RELU", "LSTM", "GRU"])
 @pytest.mark.parametrize("layers,bidir", [(1, False), (2, True)])
 @pytest.mark.parametrize("with_h0", [False, True])
@@ -165,6 +187,7 @@ def test_rnn_packed_matches_torch(mode, layers, bidir, with_h0):
     _check(e, t, x, states, packer=_packer(lengths))
 
 
+@needs_torch
 def test_lstm_packed_batch_first_sorted_proj_matches_torch():
     e, t = _pair("LSTM", 3, 4, num_layers=2, bidirectional=True, proj_size=2,
                  batch_first=True)
@@ -194,6 +217,7 @@ def test_rnn_packed_equals_each_sequence_alone(cls):
                                    rtol=1e-12, atol=1e-12)
 
 
+@needs_torch
 def test_pack_padded_sequence_matches_torch():
     rng = np.random.default_rng(9)
     x = rng.standard_normal((3, 5, 2))           # batch_first (B=3, T=5)
@@ -215,6 +239,7 @@ def test_pack_padded_sequence_matches_torch():
                 assert a.tolist() == b.tolist()
 
 
+@needs_torch
 @pytest.mark.parametrize("batch_first", [False, True])
 @pytest.mark.parametrize("total_length", [None, 7])
 def test_pad_packed_sequence_matches_torch_with_grad(batch_first, total_length):
@@ -236,6 +261,7 @@ def test_pad_packed_sequence_matches_torch_with_grad(batch_first, total_length):
     np.testing.assert_allclose(ex.grad.numpy(), tx.grad.numpy(), rtol=1e-12)
 
 
+@needs_torch
 @pytest.mark.parametrize("batch_first", [False, True])
 @pytest.mark.parametrize("side", ["right", "left"])
 def test_pad_sequence_matches_torch(batch_first, side):
@@ -253,6 +279,7 @@ def test_pad_sequence_matches_torch(batch_first, side):
         np.testing.assert_array_equal(e.grad.numpy(), t.grad.numpy())
 
 
+@needs_torch
 def test_pack_sequence_unpack_and_unpad_round_trip():
     rng = np.random.default_rng(12)
     arrays = [rng.standard_normal((n, 2)) for n in (2, 4, 3)]
@@ -289,6 +316,7 @@ def test_packed_sequence_to_and_fields():
     ("pack_padded_sequence", (np.ones((3, 2, 1)), [2, 2, 1]), RuntimeError,
      r"Expected `len\(lengths\)` to be equal to batch_size, but got 3 \(batch_size=2\)"),
 ])
+@needs_torch
 def test_rnn_utils_errors(fn, args, exc, match):
     with pytest.raises(exc, match=match):
         getattr(ER, fn)(ember.tensor(args[0]), *args[1:])
@@ -309,6 +337,7 @@ def test_pad_packed_and_pad_sequence_errors():
 @pytest.mark.parametrize("cls,kw", [("RNNCell", {}), ("RNNCell", {"nonlinearity": "relu"}),
                                     ("LSTMCell", {}), ("GRUCell", {}),
                                     ("LSTMCell", {"bias": False}), ("GRUCell", {"bias": False})])
+@needs_torch
 @pytest.mark.parametrize("batched", [True, False])
 @pytest.mark.parametrize("with_h0", [True, False])
 def test_cells_match_torch(cls, kw, batched, with_h0):
@@ -341,6 +370,7 @@ def test_cell_errors():
     ("GRU", (2, 3), {"batch_first": True, "bidirectional": True}),
     ("RNNCell", (3, 4), {}), ("LSTMCell", (3, 4), {"bias": False}), ("GRUCell", (3, 4), {}),
 ])
+@needs_torch
 def test_rnn_init_state_dict_and_repr_match_torch(cls, args, kw):
     e, t = _pair(cls, *args, dtype="float32", **kw)
     e_sd, t_sd = e.state_dict(), t.state_dict()
@@ -406,6 +436,7 @@ def test_lstm_forward_errors(call, exc, match):
         call(ember.nn.LSTM(3, 4))
 
 
+@needs_torch
 def test_rnn_input_dtype_mismatch_error_like_torch():
     with pytest.raises(ValueError, match=r"RNN input dtype \(torch.float64\) does not match "
                                          r"weight dtype \(torch.float32\)"):
@@ -419,6 +450,7 @@ def test_gru_hidden_size_error():
 
 # -- dropout, double backward ------------------------------------------------------------------
 
+@needs_torch
 @pytest.mark.parametrize("packed", [False, True])
 def test_rnn_dropout_draws_match_torch(packed):
     e, t = _pair("LSTM", 3, 4, num_layers=3, dropout=0.5, dtype="float32")
@@ -439,6 +471,7 @@ def test_rnn_dropout_draws_match_torch(packed):
     np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
 
 
+@needs_torch
 @pytest.mark.parametrize("cls", ["LSTM", "GRU", "RNN"])
 def test_rnn_double_backward_matches_torch(cls):
     e, t = _pair(cls, 2, 3)
@@ -453,6 +486,7 @@ def test_rnn_double_backward_matches_torch(cls):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-8, atol=1e-10)
 
 
+@needs_torch
 def test_rnn_backward_twice_with_retain_graph():
     e, _ = _pair("GRU", 3, 4, num_layers=2, bidirectional=True)
     x = ember.tensor(np.random.default_rng(17).standard_normal((4, 2, 3)))
@@ -473,6 +507,7 @@ def test_rnn_second_backward_without_retain_graph_raises():
         loss.backward()
 
 
+@needs_torch
 def test_rnn_dispatches_per_layer_not_per_step():
     """Note [RNN speed]: the op count of a forward does not grow with the sequence length
     (one projection matmul and one layer op per layer and direction)."""
@@ -543,6 +578,7 @@ def test_lstm_classifier_learns_sum_sign_over_packed_sequences():
     assert time.perf_counter() - start < 25
 
 
+@needs_torch
 @pytest.mark.gpu
 def test_lstm_packed_on_cuda_matches_cpu():
     if not ember.cuda.is_available():
