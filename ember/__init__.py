@@ -25,6 +25,15 @@ from .ops.stats import *  # noqa: F401,F403
 from .backends.interop import from_dlpack
 from . import accelerator, cuda, linalg, random, testing
 from . import nn
+# nn ops that PyTorch also has in its top namespace with the same signature (others, such as
+# torch.batch_norm or torch.embedding, take their arguments in another order: not re-exported).
+from .nn.functional import (adaptive_avg_pool1d, adaptive_max_pool1d, alpha_dropout,
+                            avg_pool1d, celu, celu_, channel_shuffle, conv1d, conv2d, conv3d,
+                            conv_transpose1d, conv_transpose2d, conv_transpose3d,
+                            cosine_similarity, dropout, feature_alpha_dropout, group_norm,
+                            hardshrink, layer_norm, max_pool1d, max_pool2d, max_pool3d,
+                            pairwise_distance, pdist, pixel_shuffle, pixel_unshuffle, prelu,
+                            rrelu, rrelu_, selu, selu_, threshold, threshold_)
 from . import optim
 from ._utils import *  # noqa: F401,F403
 from ._runtime import *  # noqa: F401,F403

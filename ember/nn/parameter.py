@@ -110,6 +110,9 @@ class UninitializedParameter(Parameter):
         p._lazy_dtype, p._lazy_device = dtype, device
         return p
 
+    def __init__(self, requires_grad: bool = True, device=None, dtype=None):
+        pass
+
     def materialize(self, shape, device=None, dtype=None):
         """Give the parameter a shape (uninitialised values) and turn it into a Parameter."""
         from ..ops.creation import empty
