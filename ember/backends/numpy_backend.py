@@ -24,8 +24,9 @@ def _tune_allocator() -> bool:
         return False
     try:
         libc = ctypes.CDLL("libc.so.6")
-        libc.gnu_get_libc_version      # glibc only
-    except (OSError, AttributeError):
+    except OSError:
+        return False
+    if not hasattr(libc, "gnu_get_libc_version"):      # not glibc
         return False
     return bool(libc.mallopt(_M_MMAP_THRESHOLD, 512 << 20) and
                 libc.mallopt(_M_TRIM_THRESHOLD, 1 << 30) and
