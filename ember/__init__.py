@@ -21,9 +21,10 @@ from .ops.random import *  # noqa: F401,F403
 from .ops.reduce import *  # noqa: F401,F403
 from .ops.shape import *  # noqa: F401,F403
 from .ops.scatter_views import *  # noqa: F401,F403
+from .ops.signal import *  # noqa: F401,F403
 from .ops.stats import *  # noqa: F401,F403
 from .backends.interop import from_dlpack
-from . import accelerator, cuda, linalg, random, testing
+from . import accelerator, cuda, fft, linalg, random, testing
 from . import nn
 # nn ops that PyTorch also has in its top namespace with the same signature (others, such as
 # torch.batch_norm or torch.embedding, take their arguments in another order: not re-exported).

@@ -25,6 +25,8 @@ _Tensor = None                  # bound by _tensor.py once Tensor exists
 _TENSOR_TYPES = set()           # Tensor and its subclasses (Parameter adds itself)
 _HALF = (np.dtype(np.float16), D.bfloat16.np)
 _F32 = np.dtype(np.float32)
+_F64 = np.dtype(np.float64)
+_KEEPS_DTYPE = (None, "compare")     # promote values whose output is not cast
 
 # PyTorch computes inf/nan silently; NumPy warns. Silence NumPy's floating-point warnings
 # raised from ember's own kernels only (np.errstate per op would cost ~2 us a call).
@@ -416,9 +418,12 @@ def apply(op, *args, **attrs):
         ta = type(a)
         if ta is T or ta in _TENSOR_TYPES:
             d = a._data
-            if type(d) is not _ndarray or (dt is not None and d.dtype is not dt):
+            if type(d) is not _ndarray:
                 break
-            dt = d.dtype
+            if dt is None:
+                dt = d.dtype
+            elif d.dtype is not dt:
+                break
             arrays.append(d)
             if a._rg:
                 rg = True
@@ -428,8 +433,9 @@ def apply(op, *args, **attrs):
         else:
             break
     else:
-        if dt is None or (scalars and dt.kind not in "fc") or (op.upcast and dt in _HALF) \
-                or (op.promote == "float" and dt.kind not in "fcV"):
+        if dt is None or (dt is not _F32 and dt is not _F64 and (
+                (scalars and dt.kind not in "fc") or (op.upcast and dt in _HALF)
+                or (op.promote == "float" and dt.kind not in "fcV"))):
             arrays = None
     if arrays is None or len(arrays) != len(args):
         arrays, tensors, xp, want, casts = _unwrap(op, args)
@@ -441,47 +447,144 @@ def apply(op, *args, **attrs):
         xp = np
         want = dt
         casts = None
-    promote = op.promote
-    if promote is None or promote == "compare":
-        want = None
     ctx = _new(Node)
     ctx.op = op
     ctx.xp = xp
     out = op.forward(ctx, *arrays, **attrs)
 
     if type(out) is _ndarray:
-        if want is not None and out.dtype is not want and out.dtype != want:
+        if want is not None and out.dtype is not want and op.promote not in _KEEPS_DTYPE \
+                and out.dtype != want:
             out = out.astype(want)
         res = _new(_Tensor)
         res._data = out
         res._rg = False
         res.grad_fn = None
         outs = (res,)
-    elif type(out) is tuple or type(out) is list:
-        outs = tuple(_wrap(_fix_output(o, want, xp)) for o in out)
-        res = outs
     else:
-        res = _wrap(_fix_output(out, want, xp))
-        outs = (res,)
+        res, outs = _wrap_outputs(out, want if op.promote not in _KEEPS_DTYPE else None, xp)
 
     if op.is_view:
-        base = args[0]
-        vc = base._vc
-        if vc is None:
-            vc = base._vc = _Version()
-        root = base._base if base._base is not None else base
-        chain = base._view_chain + ((op, attrs),)
-        for o in outs:
-            o._vc = vc
-            o._base = root
-            o._view_version = vc.value
-            o._view_chain = chain
-
+        _share_version(op, args[0], outs, attrs)
     if rg and _grad_state.enabled and op.differentiable:
         _record(ctx, args, arrays, outs, casts, out)
     if observers:
         for fn in observers:
             fn(op, args, attrs, outs)
+    return res
+
+
+def apply2(op, a, b):
+    """``apply(op, a, b)`` for a binary op without attributes (Tensor's arithmetic operators).
+
+    The common case, a cpu float32/float64 tensor with another of its dtype or with a Python
+    number, takes a straight path: no argument lists and no promotion (the dtype is already
+    the result's), and the graph node's two edges are written directly. The result is the same
+    as apply's; anything else goes to apply."""
+    T = _Tensor
+    ta = type(a)
+    if ta is T or ta in _TENSOR_TYPES:
+        x = a._data
+        if type(x) is not _ndarray:
+            return apply(op, a, b)
+        dt = x.dtype
+        rg = a._rg
+    elif ta is float or ta is int:
+        x = a
+        dt = None
+        rg = False
+    else:
+        return apply(op, a, b)
+    tb = type(b)
+    if tb is T or tb in _TENSOR_TYPES:
+        y = b._data
+        if type(y) is not _ndarray:
+            return apply(op, a, b)
+        if dt is None:
+            dt = y.dtype
+        elif y.dtype is not dt:
+            return apply(op, a, b)
+        if b._rg:
+            rg = True
+    elif (tb is float or tb is int) and dt is not None:
+        y = b
+    else:
+        return apply(op, a, b)
+    if dt is not _F32 and dt is not _F64:
+        return apply(op, a, b)
+
+    ctx = _new(Node)
+    ctx.op = op
+    ctx.xp = np
+    out = op.forward(ctx, x, y)
+    if type(out) is _ndarray:
+        if out.dtype is not dt and op.promote not in _KEEPS_DTYPE and out.dtype != dt:
+            out = out.astype(dt)
+        res = _new(T)
+        res._data = out
+        res._rg = False
+        res.grad_fn = None
+        outs = None
+    else:
+        res, outs = _wrap_outputs(out, dt if op.promote not in _KEEPS_DTYPE else None, np)
+    if op.is_view:
+        _share_version(op, a, outs or (res,), {})
+
+    if rg and _grad_state.enabled and op.differentiable:
+        if outs is not None:
+            _record(ctx, (a, b), (x, y), outs, None, out)
+        else:
+            # _record's steps, written out for two operands (each a tensor or a number).
+            na = nb = None
+            nra = nrb = 0
+            if x is not a:
+                if a._base is not None and a._view_version != a._vc.value:
+                    _refresh_view(a)
+                if a._rg:
+                    na = a.grad_fn
+                    if na is None:
+                        ref = a._accum_ref
+                        na = ref() if ref is not None else None
+                        if na is None:
+                            na = grad_edge(a)[0]
+                    elif na._n_out != 1:
+                        nra = a._out_nr
+                sa = x.shape
+            else:
+                sa = ()
+            if y is not b:
+                if b._base is not None and b._view_version != b._vc.value:
+                    _refresh_view(b)
+                if b._rg:
+                    nb = b.grad_fn
+                    if nb is None:
+                        ref = b._accum_ref
+                        nb = ref() if ref is not None else None
+                        if nb is None:
+                            nb = grad_edge(b)[0]
+                    elif nb._n_out != 1:
+                        nrb = b._out_nr
+                sb = y.shape
+                if sb == sa:
+                    sb = sa             # one shape object kept alive, not two
+            else:
+                sb = ()
+            ctx.next_nodes = (na, nb)
+            ctx.next_nrs = _ZEROS[2] if not (nra or nrb) else (nra, nrb)
+            ctx.in_shapes = (sa, sb)
+            ctx._n_out = 1
+            if out.dtype is dt or out.dtype.kind in "fcV":
+                res._rg = True
+                res.grad_fn = ctx
+            if _grad_state.anomaly:
+                from .autograd.anomaly import record_forward_trace
+                record_forward_trace(ctx)
+            if ctx._saved is not None:
+                _resolve_saved(ctx, [a if x is not a else None, b if y is not b else None],
+                               [x, y], (res,), out)
+    if observers:
+        for fn in observers:
+            fn(op, (a, b), {}, outs or (res,))
     return res
 
 
@@ -493,6 +596,30 @@ def _wrap(arr):
     return t
 
 
+def _wrap_outputs(out, want, xp):
+    """(result, outputs) for what forward returned other than one ndarray: a tuple or list of
+    outputs, a NumPy scalar (NumPy's math on 0-d arrays), a CuPy array."""
+    if type(out) is tuple or type(out) is list:
+        outs = tuple(_wrap(_fix_output(o, want, xp)) for o in out)
+        return outs, outs
+    res = _wrap(_fix_output(out, want, xp))
+    return res, (res,)
+
+
+def _share_version(op, base, outs, attrs):
+    """Outputs of a view op share the base's version counter and remember how to rebuild."""
+    vc = base._vc
+    if vc is None:
+        vc = base._vc = _Version()
+    root = base._base if base._base is not None else base
+    chain = base._view_chain + ((op, attrs),)
+    for o in outs:
+        o._vc = vc
+        o._base = root
+        o._view_version = vc.value
+        o._view_chain = chain
+
+
 def _record(ctx, args, arrays, outs, casts, raw_out):
     """Make ctx the graph node of this call: edges to the inputs' nodes, output metadata."""
     nodes = []
@@ -502,7 +629,7 @@ def _record(ctx, args, arrays, outs, casts, raw_out):
     same_shape = True
     T = _Tensor
     for t in args:
-        if isinstance(t, T):
+        if type(t) is T or isinstance(t, T):
             if same_shape and t._data.shape != shape0:
                 same_shape = False
             if t._base is not None and t._view_version != t._vc.value:
@@ -514,7 +641,7 @@ def _record(ctx, args, arrays, outs, casts, raw_out):
                     fn = ref() if ref is not None else None
                     if fn is None:
                         fn = grad_edge(t)[0]
-                elif t._out_nr:
+                elif fn._n_out != 1 and t._out_nr:   # (one output: its number is 0)
                     if nrs is None:
                         nrs = [0] * len(args)
                     nrs[i] = t._out_nr

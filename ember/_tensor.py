@@ -485,10 +485,10 @@ class Tensor:
             r = _elide(_Add, self, other)
             if r is not None:
                 return r
-        return _apply(_Add, self, other)
+        return _apply2(_Add, self, other)
 
     def __radd__(self, other):
-        return _apply(_Add, other, self)
+        return _apply2(_Add, other, self)
 
     def __iadd__(self, other):
         return self.add_(other)
@@ -498,10 +498,10 @@ class Tensor:
             r = _elide(_Sub, self, other)
             if r is not None:
                 return r
-        return _apply(_Sub, self, other)
+        return _apply2(_Sub, self, other)
 
     def __rsub__(self, other):
-        return _apply(_Sub, other, self)
+        return _apply2(_Sub, other, self)
 
     def __isub__(self, other):
         return self.sub_(other)
@@ -511,10 +511,10 @@ class Tensor:
             r = _elide(_Mul, self, other)
             if r is not None:
                 return r
-        return _apply(_Mul, self, other)
+        return _apply2(_Mul, self, other)
 
     def __rmul__(self, other):
-        return _apply(_Mul, other, self)
+        return _apply2(_Mul, other, self)
 
     def __imul__(self, other):
         return self.mul_(other)
@@ -524,10 +524,10 @@ class Tensor:
             r = _elide(_Div, self, other)
             if r is not None:
                 return r
-        return _apply(_Div, self, other)
+        return _apply2(_Div, self, other)
 
     def __rtruediv__(self, other):
-        return _apply(_Div, other, self)
+        return _apply2(_Div, other, self)
 
     def __itruediv__(self, other):
         return self.div_(other)
@@ -715,7 +715,7 @@ _OPERANDS += (Tensor,)
 _dispatch._TENSOR_TYPES.add(Tensor)
 
 from . import ops as _ops  # noqa: E402  (ops import Tensor: bound after the class exists)
-from ._dispatch import apply as _apply  # noqa: E402
+from ._dispatch import apply2 as _apply2  # noqa: E402
 from ._dispatch import elide as _elide  # noqa: E402
 from .ops.elementwise import Add as _Add  # noqa: E402
 from .ops.elementwise import Div as _Div  # noqa: E402

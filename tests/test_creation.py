@@ -325,3 +325,108 @@ def test_creation_on_cuda():
     assert ember.zeros_like(z).is_cuda and ember.tril_indices(3, 3, device="cuda").is_cuda
     e = ember.empty_strided((2, 3), (1, 2), device="cuda")
     assert e.is_cuda and e.stride() == (1, 2)
+
+
+# -- torch-namespace gaps: frombuffer, scalar_tensor, empty_permuted, range, vander, ... -----
+
+def test_frombuffer_shares_memory_and_offsets():
+    buf = bytearray(16)
+    t = ember.frombuffer(buf, dtype=ember.int32, count=2, offset=4)
+    t[0] = 7
+    assert buf[4] == 7 and t.tolist() == [7, 0] and t.dtype is ember.int32
+    assert ember.frombuffer(bytearray(8), dtype=ember.float32).shape == (2,)
+
+
+@pytest.mark.parametrize("kwargs,fragment", [
+    ({"buffer": bytearray(), "dtype": "float32"}, "must not be 0"),
+    ({"buffer": bytearray(8), "dtype": "float32", "offset": 8}, "no greater than buffer length"),
+    ({"buffer": bytearray(8), "dtype": "float32", "count": 3}, "must not be greater than"),
+])
+def test_frombuffer_errors(kwargs, fragment):
+    kwargs["dtype"] = getattr(ember, kwargs["dtype"])
+    with pytest.raises(ValueError, match=fragment):
+        ember.frombuffer(**kwargs)
+
+
+def test_frombuffer_readonly_warns_like_torch():
+    with pytest.warns(UserWarning, match="not writable"):
+        t = ember.frombuffer(b"abcd", dtype=ember.uint8)
+    assert t.tolist() == [97, 98, 99, 100]
+
+
+@needs_torch
+def test_scalar_tensor_and_empty_permuted_match_torch():
+    for s, kw in [(3, {}), (True, {}), (2.5, {"dtype": "float64"}), (4, {"dtype": "int64"})]:
+        e = ember.scalar_tensor(s, **{k: getattr(ember, v) for k, v in kw.items()})
+        t = torch.scalar_tensor(s, **{k: getattr(torch, v) for k, v in kw.items()})
+        _same_tensor(e, t, f"scalar_tensor({s})")
+        assert e.item() == t.item()
+    for size, layout in [((2, 3, 4), (0, 2, 1)), ((2, 3, 4, 5), (0, 2, 3, 1)), ((3,), (0,))]:
+        e, t = ember.empty_permuted(size, layout), torch.empty_permuted(size, layout)
+        assert tuple(e.shape) == tuple(t.shape) and e.stride() == t.stride()
+    with pytest.raises(RuntimeError, match="does not match the length of the physical_layout"):
+        ember.empty_permuted((2, 3), (0,))
+
+
+@needs_torch
+@pytest.mark.parametrize("args,kw", [((1, 4), {}), ((0, 1, 0.3), {}), ((1, 4), {"dtype": "int64"}),
+                                     ((5, 1, -1.5), {}), ((2, 2), {})])
+def test_range_is_inclusive_and_deprecated(args, kw):
+    with pytest.warns(UserWarning, match="torch.range is deprecated"):
+        e = ember.range(*args, **{k: getattr(ember, v) for k, v in kw.items()})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        t = torch.range(*args, **{k: getattr(torch, v) for k, v in kw.items()})
+    _same_tensor(e, t, f"range{args}")
+    np.testing.assert_allclose(to_numpy(e), to_numpy(t), rtol=1e-6)
+
+
+@needs_torch
+@pytest.mark.parametrize("data,N,increasing", [([1, 2, 3], None, False), ([1.5, -2.0], 4, True),
+                                               ([True, False], None, False), ([2.0], 0, False),
+                                               ([], 3, False), ([0.5, 2.0, -1.0], 1, True)])
+def test_vander_matches_torch(data, N, increasing):
+    e = ember.vander(ember.tensor(data), N=N, increasing=increasing)
+    t = torch.vander(torch.tensor(data), N=N, increasing=increasing)
+    _same_tensor(e, t, "vander")
+    np.testing.assert_allclose(to_numpy(e), to_numpy(t))
+
+
+def test_vander_grad_and_errors():
+    # d/dx sum_k x**k for k < 4 = 1 + 2x + 3x**2 (torch's own vander backward is broken)
+    x = ember.tensor([0.0, 2.0, 3.0], dtype=ember.float64, requires_grad=True)
+    ember.vander(x, 4).sum().backward()
+    assert x.grad.tolist() == [1.0, 17.0, 34.0]
+    assert ember.autograd.gradcheck(lambda v: ember.vander(v, 3), (x,))
+    with pytest.raises(RuntimeError, match="one-dimensional"):
+        ember.vander(ember.ones(2, 2))
+    with pytest.raises(RuntimeError, match="N must be non-negative"):
+        ember.vander(ember.ones(2), N=-1)
+
+
+def test_view_as_real_complex_copy_do_not_share():
+    z = ember.tensor([1 + 2j, 3 - 1j])
+    r = ember.view_as_real_copy(z)
+    r[0, 0] = 10.0
+    assert z.tolist()[0] == 1 + 2j and r.tolist() == [[10.0, 2.0], [3.0, -1.0]]
+    c = ember.view_as_complex_copy(ember.tensor([[1.0, 2.0]]))
+    assert c.tolist() == [1 + 2j]
+
+
+@needs_torch
+def test_torch_level_method_functions():
+    t = ember.tensor([[1.0, 2.0]], requires_grad=True)
+    assert not ember.detach(t).requires_grad and ember.get_device(t) == -1
+    assert ember.fill(t, 3.0).tolist() == [[3.0, 3.0]] and t.tolist() == [[1.0, 2.0]]
+    z = ember.ones(3)
+    assert ember.zero_(z) is z and z.tolist() == [0.0, 0.0, 0.0]
+    assert ember.fill_(z, 2).tolist() == [2.0, 2.0, 2.0]
+    a = ember.zeros(2, 3)
+    assert tuple(ember.resize_as_(ember.zeros(6), a).shape) == (2, 3)
+    v = ember.arange(6.0)
+    assert ember.as_strided_(v, (2, 2), (1, 2)).tolist() == [[0.0, 2.0], [1.0, 3.0]]
+    y = ember.ones(2)
+    ember.addmv_(y, ember.ones(2, 3), ember.ones(3))
+    assert y.tolist() == [4.0, 4.0]
+    cap = ember.to_dlpack(ember.arange(3))
+    assert torch.utils.dlpack.from_dlpack(cap).tolist() == [0, 1, 2]

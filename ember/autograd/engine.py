@@ -4,13 +4,17 @@ Note [Engine order]
     Discovery walks the graph from the roots with an explicit stack (no recursion, so a
     100,000-op chain works) and counts, for every node, the edges that point into it. A node
     runs once all of its consumers have delivered their gradients, which are summed per
-    output in ``buffers``. Only leaves accumulate into ``.grad``; intermediate gradients live
-    in the buffers of one call and are dropped after it, so backward is repeatable.
+    output in its ``pending`` entry. Only leaves accumulate into ``.grad``; intermediate
+    gradients live in the entries of one call and are dropped after it, so backward is
+    repeatable.
 """
 
 from __future__ import annotations
 
-from .._dispatch import AccumulateGrad, Node, grad_edge
+import numpy as np
+
+from .._dispatch import AccumulateGrad, Node, grad_edge, observers
+from .._tensor import Tensor
 from .grad_mode import state as _grad_state
 
 __all__ = ["run_backward", "register_tensor_hook"]
@@ -35,23 +39,25 @@ def register_tensor_hook(t, hook):
     return handle
 
 
-def _discover(roots, stop_at_captures):
-    """Dependency counts of every node reachable from roots."""
-    deps = {}
-    seen = set()
-    stack = [r for r in roots]
+def _discover(roots):
+    """For every node reachable from roots, its entry: ``[grad_0, ..., grad_{n-1}, count]``,
+    the gradients arriving for each of its outputs and the number of edges pointing into it."""
+    pending = {}
     for r in roots:
-        seen.add(r)
+        pending[r] = [None] * r._n_out + [0]
+    stack = list(roots)
     while stack:
         node = stack.pop()
         for nxt in node.next_nodes:
             if nxt is None:
                 continue
-            deps[nxt] = deps.get(nxt, 0) + 1
-            if nxt not in seen:
-                seen.add(nxt)
+            entry = pending.get(nxt)
+            if entry is None:
+                pending[nxt] = [None, 1] if nxt._n_out == 1 else [None] * nxt._n_out + [1]
                 stack.append(nxt)
-    return deps, seen
+            else:
+                entry[-1] += 1
+    return pending
 
 
 def _needed(roots, targets, seen):
@@ -99,7 +105,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
     for node, _ in roots:
         if node not in root_nodes:
             root_nodes.append(node)
-    deps, seen = _discover(root_nodes, None)
+    pending = _discover(root_nodes)
 
     captures = None
     needed = None
@@ -112,27 +118,25 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
             node, nr = grad_edge(t)
             captures.setdefault(node, []).append((nr, i))
             target_nodes.append(node)
-        needed = _needed(root_nodes, target_nodes, seen)
+        needed = _needed(root_nodes, target_nodes, pending)
         results = [None] * len(inputs)
 
-    buffers = {}
     for (node, nr), g in zip(roots, root_grads):
-        buf = buffers.get(node)
-        if buf is None:
-            buf = buffers[node] = [None] * node._n_out
-        buf[nr] = _add_grads(buf[nr], g)
+        entry = pending[node]
+        entry[nr] = _add_grads(entry[nr], g)
 
-    ready = [n for n in root_nodes if deps.get(n, 0) == 0]
+    ready = [n for n in root_nodes if pending[n][-1] == 0]
     prev_mode = _grad_state.enabled
     _grad_state.enabled = bool(create_graph)
     fast = captures is None and not _grad_state.anomaly
     try:
         while ready:
             node = ready.pop()
-            grads = buffers.pop(node, None)
+            entry = pending.pop(node)
             if fast and type(node) is Node and not node._special:
                 # The common node: one output, no hooks, no casts (see _run_node for all).
-                g = grads[0] if grads is not None else None
+                g = entry[0]
+                out = None
                 if g is not None:
                     out = node.op.backward(node, g)
                     if not retain_graph and node._saved_resolved is not None:
@@ -140,29 +144,31 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                         node._freed = True
                     if type(out) is not tuple:
                         out = (out,)
-                    for nxt, nr, gi in zip(node.next_nodes, node.next_nrs, out):
-                        if nxt is None or gi is None:
-                            continue
-                        buf = buffers.get(nxt)
-                        if buf is None:
-                            if nxt._n_out == 1:
-                                buffers[nxt] = [gi]
-                            else:
-                                buf = buffers[nxt] = [None] * nxt._n_out
-                                buf[nr] = gi
-                        else:
-                            cur = buf[nr]
-                            buf[nr] = gi if cur is None else cur + gi
+                    if len(out) < len(node.next_nodes):
+                        _wrong_count(node, out)
             else:
-                if grads is None:
-                    grads = [None] * node._n_out
-                _run_node(node, grads, retain_graph, create_graph, captures, needed,
-                          results if captures is not None else None, accumulate, buffers)
-            for nxt in node.next_nodes:
+                del entry[-1]
+                out = _run_node(node, entry, retain_graph, create_graph, captures, needed,
+                                results if captures is not None else None, accumulate)
+            # Deliver the gradients; a node is ready once every edge into it has delivered.
+            if out is None:
+                for nxt in node.next_nodes:
+                    if nxt is not None:
+                        entry = pending[nxt]
+                        left = entry[-1] - 1
+                        entry[-1] = left
+                        if left == 0:
+                            ready.append(nxt)
+                continue
+            for nxt, nr, g in zip(node.next_nodes, node.next_nrs, out):
                 if nxt is None:
                     continue
-                left = deps[nxt] - 1
-                deps[nxt] = left
+                entry = pending[nxt]
+                if g is not None:
+                    cur = entry[nr]
+                    entry[nr] = g if cur is None else _sum_grads(cur, g)
+                left = entry[-1] - 1
+                entry[-1] = left
                 if left == 0:
                     ready.append(nxt)
     finally:
@@ -172,8 +178,29 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
     return None
 
 
+def _sum_grads(a, b):
+    """a + b for two gradients of one tensor: outside graph recording (the usual case) the sum
+    of the arrays, without apply's dispatch; that is all ``a + b`` would do then."""
+    x = a._data
+    y = b._data
+    if a._rg or b._rg or observers or type(x) is not type(y) or x.dtype is not y.dtype \
+            or x.shape != y.shape:
+        return a + b
+    s = x + y
+    if type(s) is not type(x):          # NumPy's sum of 0-d arrays is a NumPy scalar
+        s = np.asarray(s)
+    return Tensor._make(s)
+
+
+def _wrong_count(node, out):
+    raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
+                       f"(expected {len(node.next_nodes)}, got {len(out)})")
+
+
 def _run_node(node, grads, retain_graph, create_graph, captures, needed, results,
-              accumulate, buffers):
+              accumulate):
+    """Run one node with everything the fast loop skips; returns the gradients for
+    ``node.next_nodes`` (one per edge, None where none flows), or None when nothing flows."""
     # PyTorch's order: tensor hooks on this node's outputs, then retain_grad (which sees the
     # tensor hooks' result), then the node's own pre-hooks.
     pre = node._pre_hooks
@@ -209,13 +236,13 @@ def _run_node(node, grads, retain_graph, create_graph, captures, needed, results
 
     if type(node) is AccumulateGrad:
         if captures is not None and not accumulate:
-            return
+            return None
         t = node.variable
         if captures is not None and node not in captures:
-            return
+            return None
         g = grads[0]
         if g is None:
-            return
+            return None
         if t._hooks:
             for hook in list(t._hooks.values()):
                 new = hook(g)
@@ -225,14 +252,14 @@ def _run_node(node, grads, retain_graph, create_graph, captures, needed, results
         if t._post_acc_hooks:
             for hook in list(t._post_acc_hooks.values()):
                 hook(t)
-        return
+        return None
 
     if needed is not None and node not in needed:
-        return
+        return None
     if all(g is None for g in grads):
         if not retain_graph:
             node.release()
-        return
+        return None
     if node._out_meta is not None and getattr(node.op, "materialize_grads", True):
         grads = _materialize(node, grads)
     try:
@@ -254,22 +281,17 @@ def _run_node(node, grads, retain_graph, create_graph, captures, needed, results
     if _grad_state.anomaly:
         from .anomaly import check_nan
         check_nan(node, out)
-    nodes = node.next_nodes
-    if len(out) < len(nodes):
-        raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
-                           f"(expected {len(nodes)}, got {len(out)})")
+    if len(out) < len(node.next_nodes):
+        _wrong_count(node, out)
     casts = node._casts
-    for i, (nxt, nr, g) in enumerate(zip(nodes, node.next_nrs, out)):
-        if nxt is None or g is None:
-            continue
-        if casts is not None and i in casts and g._data.dtype != casts[i]:
-            from .._dtype import from_numpy_dtype
-            g = g.to(from_numpy_dtype(casts[i]))
-        buf = buffers.get(nxt)
-        if buf is None:
-            buf = buffers[nxt] = [None] * nxt._n_out
-        cur = buf[nr]
-        buf[nr] = g if cur is None else cur + g
+    if casts is not None:
+        out = list(out)
+        for i, g in enumerate(out):
+            if i in casts and g is not None and node.next_nodes[i] is not None \
+                    and g._data.dtype != casts[i]:
+                from .._dtype import from_numpy_dtype
+                out[i] = g.to(from_numpy_dtype(casts[i]))
+    return out
 
 
 def _materialize(node, grads):

@@ -23,11 +23,12 @@ from . import (  # noqa: F401
     rnn,
     scatter_views,
     shape,
+    signal,
     stats,
 )
 
 _MODULES = (creation, elementwise, index, linalg, nn, random, reduce, shape, scatter_views,
-            stats, activation, attention, conv, loss, norm, rnn)
+            stats, activation, attention, conv, loss, norm, rnn, signal)
 
 
 def _install() -> None:

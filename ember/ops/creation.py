@@ -13,6 +13,7 @@ from .._device import CPU, get_default_device, to_device
 from .._dispatch import Op, apply, apply_inplace
 from .._tensor import Tensor
 from .._tensor_str import set_printoptions
+from ..backends.interop import to_dlpack  # noqa: F401  (torch.to_dlpack)
 
 __all__ = ["tensor", "as_tensor", "asarray", "from_numpy", "zeros", "ones", "full", "empty",
            "zeros_like", "ones_like", "full_like", "empty_like", "arange", "linspace",
@@ -155,7 +156,7 @@ def _scalar_dtype(x):
 
 
 def _is_seq(x) -> bool:
-    return isinstance(x, (list, tuple, range))
+    return isinstance(x, (list, tuple, builtins.range))
 
 
 def _fast_dtype(data):
@@ -985,3 +986,225 @@ TENSOR_METHODS = {
     "new_empty": _new_factory(empty), "new_full": _new_full,
     "type_as": lambda self, other: to(self, other.dtype),
 }
+
+
+# -- more factories: frombuffer, scalar_tensor, empty_permuted, range, vander -------------------
+
+def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False) -> Tensor:
+    """A 1-D tensor over an object that exposes the buffer protocol, sharing its memory.
+
+    Args:
+        buffer: bytes, bytearray, memoryview, array.array, mmap, ...
+        dtype: the element type (required).
+        count: number of elements to read (-1: up to the end).
+        offset: bytes to skip at the start.
+
+    Returns:
+        A cpu tensor; writes to it change the buffer. A read-only buffer gives a warning like
+        PyTorch's and a tensor that cannot be written.
+
+    Example:
+        >>> import ember
+        >>> buf = bytearray(8)
+        >>> t = ember.frombuffer(buf, dtype=ember.int32)
+        >>> t[0] = 7
+        >>> buf[0]
+        7
+    """
+    import warnings
+    dt = _dtype_arg(dtype)
+    length = memoryview(buffer).nbytes
+    itemsize = dt.np.itemsize
+    if length <= 0 or count == 0:
+        raise ValueError(f"both buffer length ({length}) and count ({count}) must not be 0")
+    if offset < 0 or offset >= length:
+        raise ValueError(f"offset ({offset} bytes) must be non-negative and no greater than "
+                         f"buffer length ({length} bytes) minus 1")
+    if count < 0:
+        if (length - offset) % itemsize != 0:
+            raise ValueError(f"buffer length ({length - offset} bytes) after offset ({offset} "
+                             f"bytes) must be a multiple of element size ({itemsize})")
+        count = (length - offset) // itemsize
+    elif offset + count * itemsize > length:
+        raise ValueError(f"requested buffer length ({count} * {itemsize} bytes) after offset "
+                         f"({offset} bytes) must not be greater than actual buffer length "
+                         f"({length} bytes)")
+    arr = np.frombuffer(buffer, dtype=dt.np, count=count, offset=offset)
+    if not arr.flags.writeable:
+        warnings.warn("The given buffer is not writable, and PyTorch does not support "
+                      "non-writable tensors. This means you can write to the underlying "
+                      "(supposedly non-writable) buffer using the tensor. You may want to copy "
+                      "the buffer to protect its data or make it writable before converting it "
+                      "to a tensor.", UserWarning, stacklevel=2)
+    return _new(arr, requires_grad)
+
+
+def scalar_tensor(s, *, dtype=None, layout=None, device=None, requires_grad=False,
+                  pin_memory=False) -> Tensor:
+    """A 0-d tensor holding the number s (default dtype unless dtype is given).
+
+    Example:
+        >>> import ember
+        >>> ember.scalar_tensor(3)
+        tensor(3.)
+    """
+    if isinstance(s, Tensor):
+        s = s.item()
+    return full((), s, dtype=dtype if dtype is not None else D.get_default_dtype(),
+                device=device, requires_grad=requires_grad)
+
+
+def empty_permuted(size, physical_layout, *, dtype=None, layout=None, device=None,
+                   requires_grad=False, pin_memory=False) -> Tensor:
+    """An uninitialised tensor of logical shape ``size`` whose memory runs in the order of
+    ``physical_layout`` (outermost dim first): ``empty_permuted((N, C, H, W), (0, 2, 3, 1))``
+    is channels-last.
+
+    Example:
+        >>> import ember
+        >>> ember.empty_permuted((2, 3, 4), (0, 2, 1)).stride()
+        (12, 1, 3)
+    """
+    size = _size_arg((size,), "empty_permuted")
+    layout_dims = tuple(int(d) for d in physical_layout)
+    if len(size) != len(layout_dims):
+        raise RuntimeError("Number of dimensions in size does not match the length of the "
+                           f"physical_layout; i.e. len(size) = {len(size)} is not equal to "
+                           f"len(physical_layout) = {len(layout_dims)}")
+    if sorted(layout_dims) != list(builtins.range(len(size))):
+        raise RuntimeError(f"empty_permuted: physical_layout {layout_dims} is not a "
+                           f"permutation of the dims 0..{len(size) - 1}")
+    physical = empty(tuple(size[d] for d in layout_dims), dtype=dtype, device=device)
+    inverse = [0] * len(layout_dims)
+    for i, d in enumerate(layout_dims):
+        inverse[d] = i
+    out = physical.permute(*inverse) if inverse else physical
+    if requires_grad:
+        out = out.detach().requires_grad_(True)
+    return out
+
+
+def range(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None,
+          requires_grad=False) -> Tensor:
+    """Deprecated: values from start to end inclusive by step (``floor((end - start) / step)
+    + 1`` of them), in the default float dtype. Use ``arange`` (end excluded).
+
+    Example:
+        >>> import warnings, ember
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore")
+        ...     ember.range(1, 4)
+        tensor([1., 2., 3., 4.])
+    """
+    import warnings
+    warnings.warn("torch.range is deprecated and will be removed in a future release because "
+                  "its behavior is inconsistent with Python's range builtin. Instead, use "
+                  "torch.arange, which produces values in [start, end).", UserWarning,
+                  stacklevel=2)
+    if end is None:
+        raise TypeError('range() missing 1 required positional arguments: "end"')
+    vals = [_number(v, "range") for v in (start, end, step)]
+    start, end, step = (v for v, _ in vals)
+    if step == 0:
+        raise RuntimeError("range: step must be nonzero")
+    if not all(math.isfinite(v) for v in (start, end)):
+        raise RuntimeError(f"range: unsupported range: {start} -> {end}")
+    if (end - start) * step < 0:
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    dt = _dtype_arg(dtype) if dtype is not None else D.get_default_dtype()
+    n = int(math.floor((end - start) / step)) + 1
+
+    def fill(xp, size, d):
+        return (start + xp.arange(n, dtype=np.float64) * step).astype(d)
+
+    return _factory(fill, (n,), dt, device, requires_grad, out=out, op="range")
+
+
+def vander(x, N=None, increasing=False) -> Tensor:
+    """The Vandermonde matrix of a 1-D tensor: columns x**(N-1), ..., x**0 (reversed when
+    ``increasing``). Integer and bool inputs give int64, like PyTorch.
+
+    Example:
+        >>> import ember
+        >>> ember.vander(ember.tensor([1, 2, 3]), N=3).tolist()
+        [[1, 1, 1], [4, 2, 1], [9, 3, 1]]
+    """
+    if x.dim() != 1:
+        raise RuntimeError("x must be a one-dimensional tensor.")
+    n = x.shape[0] if N is None else N
+    if n < 0:
+        raise RuntimeError("N must be non-negative.")
+    if x.dtype.np.kind in "biu":
+        x = x.to(D.int64)
+    if n == 0:
+        return x.new_empty((x.shape[0], 0))
+    # products of repeated x (a cumulative product) keep the gradient exact at x = 0
+    ones = x.new_ones((x.shape[0], 1))
+    if n == 1:
+        result = ones
+    else:
+        from .reduce import cumprod
+        from .shape import cat
+        powers = cumprod(x.unsqueeze(1).expand(x.shape[0], n - 1), 1)
+        result = cat([ones, powers], 1)
+    return result if increasing else result.flip(1)
+
+
+def view_as_real_copy(input, *, out=None) -> Tensor:
+    """A copy of ``view_as_real(input)`` (shares no memory).
+
+    Example:
+        >>> import ember
+        >>> ember.view_as_real_copy(ember.tensor([1 + 2j])).tolist()
+        [[1.0, 2.0]]
+    """
+    from .scatter_views import view_as_real
+    result = clone(view_as_real(input))
+    return result if out is None else _into_out(out, result, "view_as_real_copy")
+
+
+def view_as_complex_copy(input, *, out=None) -> Tensor:
+    """A copy of ``view_as_complex(input)`` (shares no memory).
+
+    Example:
+        >>> import ember
+        >>> ember.view_as_complex_copy(ember.tensor([[1.0, 2.0]])).tolist()
+        [(1+2j)]
+    """
+    from .scatter_views import view_as_complex
+    result = clone(view_as_complex(input))
+    return result if out is None else _into_out(out, result, "view_as_complex_copy")
+
+
+# torch.<name> functions that are the Tensor methods of other modules (torch.detach(t) is
+# t.detach()); they dispatch through the method so each stays defined once.
+def _method_call(method_name):
+    def fn(input, *args, **kwargs):
+        return getattr(input, method_name)(*args, **kwargs)
+    fn.__name__ = fn.__qualname__ = method_name
+    fn.__doc__ = f"torch.{method_name}(input, ...) is input.{method_name}(...)."
+    return fn
+
+
+detach = _method_call("detach")
+detach_ = _method_call("detach_")
+get_device = _method_call("get_device")
+resize_as_ = _method_call("resize_as_")
+as_strided_ = _method_call("as_strided_")
+addmv_ = _method_call("addmv_")
+
+
+def fill(input, value) -> Tensor:
+    """A new tensor of input's shape and dtype filled with value (out-of-place fill_).
+
+    Example:
+        >>> import ember
+        >>> ember.fill(ember.zeros(2), 3.0)
+        tensor([3., 3.])
+    """
+    return fill_(clone(input), value)
+
+
+__all__ += ["frombuffer", "scalar_tensor", "empty_permuted", "range", "vander",
+            "view_as_real_copy", "view_as_complex_copy", "to_dlpack", "fill", "fill_", "zero_",
+            "detach", "detach_", "get_device", "resize_as_", "as_strided_", "addmv_"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import builtins
 import math
+from collections import namedtuple
 
 import numpy as np
 
@@ -49,6 +50,8 @@ __all__ = [
     # complex numbers
     "conj", "conj_physical", "resolve_conj", "resolve_neg", "real", "imag", "angle", "polar",
     "complex",
+    # closeness, decomposition, special functions added with the torch-namespace gaps
+    "isclose", "allclose", "frexp", "nextafter", "i0", "mvlgamma", "igamma", "igammac",
 ]
 
 
@@ -124,8 +127,9 @@ class Add(Op):
     def backward(ctx, grad):
         sa, sb = ctx.in_shapes
         nodes = ctx.next_nodes          # (cheaper than needs_input_grad on this hot path)
-        return (sum_to(grad, sa) if nodes[0] is not None else None,
-                sum_to(grad, sb) if nodes[1] is not None else None)
+        shape = grad._data.shape        # sum_to's first test, done here once for both inputs
+        return (None if nodes[0] is None else grad if shape == sa else sum_to(grad, sa),
+                None if nodes[1] is None else grad if shape == sb else sum_to(grad, sb))
 
 
 class Sub(Op):
@@ -171,10 +175,10 @@ class Sub(Op):
     @staticmethod
     def backward(ctx, grad):
         sa, sb = ctx.in_shapes
-        need = ctx.needs_input_grad
+        nodes = ctx.next_nodes
         dtypes = ctx.__dict__.get("in_dtypes")
-        ga = sum_to(grad, sa) if need[0] else None
-        gb = sum_to(-grad, sb) if need[1] else None
+        ga = sum_to(grad, sa) if nodes[0] is not None else None
+        gb = sum_to(-grad, sb) if nodes[1] is not None else None
         if dtypes is not None:
             ga, gb = _cast_grad(ga, dtypes[0]), _cast_grad(gb, dtypes[1])
         return ga, gb
@@ -267,11 +271,11 @@ class Div(Op):
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
         sa, sb = ctx.in_shapes
-        need = ctx.needs_input_grad
+        nodes = ctx.next_nodes
         ga = gb = None
-        if need[0]:
+        if nodes[0] is not None:
             ga = sum_to(grad / _conj(b), sa)
-        if need[1]:
+        if nodes[1] is not None:
             gb = sum_to(-grad * _conj(a) / _conj(b * b), sb)
         return ga, gb
 
@@ -1722,7 +1726,7 @@ def div(input, other, *, rounding_mode=None, out=None):
     Example:
         >>> import ember
         >>> ember.div(ember.tensor([-7, 7]), 2, rounding_mode="trunc")
-        tensor([-3, 3])
+        tensor([-3,  3])
     """
     if rounding_mode is None:
         r = apply(Div, input, other)
@@ -2178,6 +2182,348 @@ less_equal = le
 not_equal = ne
 
 
+# -- closeness, floating-point decomposition, Bessel and gamma functions -----------------------
+
+class Isclose(Op):
+    """|a - b| <= atol + rtol * |b|, elementwise (equal values, infs included, are close)."""
+    name = "isclose"
+    differentiable = False
+
+    @staticmethod
+    def forward(ctx, a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+        xp = ctx.xp
+        if a.dtype != b.dtype:
+            raise RuntimeError(f"{_legacy(a.dtype)} did not match {_legacy(b.dtype)}")
+        try:
+            same = a == b
+        except ValueError:
+            _broadcast_fail(ctx, a, b)
+        if equal_nan:
+            same = same | ((a != a) & (b != b))
+        if a.dtype.kind in "b" or (rtol == 0 and atol == 0):
+            return same
+        # half types compare in float32 (their own rounding would widen the bound)
+        work = a.dtype if a.dtype.kind in "fc" else np.dtype(np.float64)
+        if a.dtype.itemsize < 4 and a.dtype.kind in "fV":
+            work = np.dtype(np.float32)
+        with _errstate(xp):
+            diff = xp.abs(a.astype(work, copy=False) - b.astype(work, copy=False))
+            bound = atol + rtol * xp.abs(b.astype(work, copy=False))
+            close = xp.isfinite(diff) & (diff <= bound)
+        return same | close
+
+
+def _check_close_args(name, input, other, rtol, atol):
+    from .._tensor import Tensor
+    if not isinstance(other, Tensor):
+        raise TypeError(f"{name}(): argument 'other' (position 2) must be Tensor, "
+                        f"not {type(other).__name__}")
+    if rtol < 0:
+        raise RuntimeError(f"rtol must be greater than or equal to zero, but got {rtol}")
+    if atol < 0:
+        raise RuntimeError(f"atol must be greater than or equal to zero, but got {atol}")
+
+
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """True where input and other are close: ``|input - other| <= atol + rtol * |other|``.
+
+    Args:
+        input, other: tensors of one dtype (broadcast together).
+        rtol, atol: relative and absolute tolerances (>= 0).
+        equal_nan: count two nans as close.
+
+    Returns:
+        A bool tensor.
+
+    Example:
+        >>> import ember
+        >>> ember.isclose(ember.tensor([1.0, 2.0]), ember.tensor([1.0, 2.1])).tolist()
+        [True, False]
+    """
+    _check_close_args("isclose", input, other, rtol, atol)
+    return apply(Isclose, input, other, rtol=rtol, atol=atol, equal_nan=equal_nan)
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> builtins.bool:
+    """True when every element of ``isclose(input, other, ...)`` is True (a Python bool).
+
+    Example:
+        >>> import ember
+        >>> ember.allclose(ember.tensor([1.0, 2.0]), ember.tensor([1.0, 2.0 + 1e-9]))
+        True
+    """
+    _check_close_args("allclose", input, other, rtol, atol)
+    return builtins.bool(isclose(input, other, rtol, atol, equal_nan)._data.all())
+
+
+class Frexp(Op):
+    """input = mantissa * 2 ** exponent with |mantissa| in [0.5, 1) (exponent int32)."""
+    name = "frexp"
+
+    @staticmethod
+    def forward(ctx, a):
+        if a.dtype.kind not in "fV":
+            raise RuntimeError("torch.frexp() only supports floating-point dtypes")
+        xp = ctx.xp
+        work = a if a.dtype.kind == "f" else a.astype(np.float32)
+        mantissa, exponent = xp.frexp(work)
+        ctx.save(exponent.astype(a.dtype))
+        return mantissa.astype(a.dtype, copy=False), exponent.astype(np.int32, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad, _grad_exponent):
+        (exponent,) = ctx.saved_tensors
+        return grad / exp2(exponent)
+
+
+_FrexpResult = namedtuple("frexp", ["mantissa", "exponent"])     # torch.return_types.frexp
+
+
+def frexp(input, *, out=None):
+    """Decompose input into (mantissa, exponent): input = mantissa * 2 ** exponent.
+
+    Returns:
+        A named tuple (mantissa, exponent); exponent is int32.
+
+    Example:
+        >>> import ember
+        >>> m, e = ember.frexp(ember.tensor([8.0]))
+        >>> m.tolist(), e.tolist()
+        ([0.5], [4])
+    """
+    mantissa, exponent = apply(Frexp, input)
+    if out is not None:
+        out[0].copy_(mantissa)
+        out[1].copy_(exponent)
+        mantissa, exponent = out
+    return _FrexpResult(mantissa, exponent)
+
+
+class Nextafter(Op):
+    """The next representable float after input in the direction of other."""
+    name = "nextafter"
+    promote = "same"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        _reject("nextafter_cpu", a, b, kinds="biuc")
+        if getattr(a, "dtype", None) is not None and a.dtype.kind == "V":
+            raise _kernel_error("nextafter_cpu", a.dtype)
+        try:
+            return ctx.xp.nextafter(a, b)
+        except ValueError:
+            _broadcast_fail(ctx, a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise NotImplementedError("the derivative for 'nextafter' is not implemented.")
+
+
+def nextafter(input, other, *, out=None):
+    """The next floating-point value after input towards other, elementwise.
+
+    Example:
+        >>> import ember
+        >>> ember.nextafter(ember.tensor([1.0]), ember.tensor([2.0])).item() > 1.0
+        True
+    """
+    return _out(apply(Nextafter, input, other), out)
+
+
+# Note [Bessel I0/I1]
+# The power series sum_k (x/2)^(2k+nu) / (k! (k+nu)!) has only positive terms (no
+# cancellation) and reaches full precision for |x| < 20 in 60 terms; above that, Hankel's
+# asymptotic expansion e^x / sqrt(2 pi x) * sum_k c_k / x^k is accurate to rounding within 20
+# terms. Both are evaluated on whole arrays (the loops run over terms, not elements).
+_BESSEL_SPLIT = 20.0
+
+
+def _bessel_i(xp, nu, a):
+    x = xp.abs(a)
+    small = xp.minimum(x, _BESSEL_SPLIT)
+    q = (small * 0.5) ** 2
+    term = (small * 0.5) ** nu / math.factorial(nu)
+    total = term
+    for k in range(1, 60):
+        term = term * q / (k * (k + nu))
+        total = total + term
+    large = xp.maximum(x, _BESSEL_SPLIT)
+    coef = xp.ones_like(large)
+    series = coef
+    mu = 4.0 * nu * nu
+    for k in range(1, 20):
+        coef = coef * (-(mu - (2 * k - 1) ** 2)) / (k * 8.0 * large)
+        series = series + coef
+    with _errstate(xp):
+        asym = xp.exp(large) / xp.sqrt(2 * math.pi * large) * series
+    out = xp.where(x < _BESSEL_SPLIT, total, asym)
+    if nu % 2 == 1:
+        out = xp.where(a < 0, -out, out)
+    return out
+
+
+def _bessel_kernel(nu):
+    def kernel(xp, a):
+        _reject("i0_cpu" if nu == 0 else "special_i1_cpu", a, kinds="c")
+        return _bessel_i(xp, nu, a).astype(a.dtype, copy=False)
+    return kernel
+
+
+def _i1_derivative(a):
+    # I1'(x) = I0(x) - I1(x) / x, which tends to 1/2 at x = 0.
+    at_zero = a == 0
+    safe = where(at_zero, 1.0, a)
+    return where(at_zero, 0.5, i0(a) - apply(_I1, safe) / safe)
+
+
+_I1 = _unary_op("_I1", "special_i1", _bessel_kernel(1), _i1_derivative,
+                doc="Modified Bessel function of the first kind, order 1.")
+I0 = _unary_op("I0", "i0", _bessel_kernel(0), lambda a: apply(_I1, a),
+               doc="Modified Bessel function of the first kind, order 0.")
+i0 = _unary_fn(I0, "i0", "Modified Bessel function of the first kind of order 0.")
+
+
+def mvlgamma(input, p, *, out=None):
+    """Multivariate log-gamma of dimension p: sum_i lgamma(x - i/2) + p(p-1)/4 log(pi).
+
+    Example:
+        >>> import ember
+        >>> ember.mvlgamma(ember.tensor([3.0]), 2)
+        tensor([1.5502])
+    """
+    if p < 1:
+        raise RuntimeError("p has to be greater than or equal to 1")
+    x = _to_float(input)
+    shifts = _half_steps(x, p)
+    total = lgamma(x.unsqueeze(-1) - shifts).sum(-1) + p * (p - 1) / 4 * math.log(math.pi)
+    return _out(total, out)
+
+
+def _half_steps(x, p):
+    """The offsets 0, 1/2, ..., (p-1)/2 in x's dtype and device."""
+    from .creation import arange
+    return arange(p, dtype=x.dtype, device=x.device) * 0.5
+
+
+# Note [Incomplete gamma]
+# P(a, x) (igamma) by its power series where x < a + 1 and Q(a, x) = 1 - P by Lentz's continued
+# fraction elsewhere, each the rapidly converging side; both are iterated on whole arrays. The
+# edge values follow PyTorch: x = 0 -> P = 0, a = 0 < x -> P = 1, a or x < 0 -> nan, x = inf ->
+# P = 1, a = inf (finite x) -> P = 0.
+_GAMMA_ITERS = 500
+
+
+def _igamma_pair(xp, a, x, lgamma_fn):
+    """(P, Q) regularised incomplete gamma functions on float64 arrays."""
+    a, x = xp.broadcast_arrays(a, x)
+    finite = xp.isfinite(a) & xp.isfinite(x) & (a > 0) & (x > 0)
+    sa = xp.where(finite, a, 1.0)
+    sx = xp.where(finite, x, 1.0)
+    log_front = sa * xp.log(sx) - sx - lgamma_fn(sa)
+    use_series = sx < sa + 1
+    # series for P: sum_n x^n / (a (a+1) ... (a+n))
+    term = 1.0 / sa
+    total = term
+    for n in range(1, _GAMMA_ITERS):
+        term = term * sx / (sa + n)
+        total = total + term
+        if n % 25 == 0 and xp is np and bool((xp.abs(term) <= 1e-17 * total)[use_series].all()):
+            break
+    p_series = total * xp.exp(log_front)
+    # continued fraction for Q (modified Lentz)
+    tiny = 1e-300
+    b = sx + 1.0 - sa
+    c = xp.full_like(b, 1.0 / tiny)
+    d = 1.0 / b
+    h = d
+    for n in range(1, _GAMMA_ITERS):
+        an = -n * (n - sa)
+        b = b + 2.0
+        d = an * d + b
+        d = xp.where(xp.abs(d) < tiny, tiny, d)
+        c = b + an / c
+        c = xp.where(xp.abs(c) < tiny, tiny, c)
+        d = 1.0 / d
+        delta = d * c
+        h = h * delta
+        if n % 25 == 0 and xp is np and bool((xp.abs(delta - 1) <= 1e-16)[~use_series].all()):
+            break
+    q_fraction = xp.exp(log_front) * h
+    p = xp.where(use_series, p_series, 1.0 - q_fraction)
+    q = xp.where(use_series, 1.0 - p_series, q_fraction)
+    nan = (a < 0) | (x < 0) | xp.isnan(a) | xp.isnan(x) | ((a == 0) & (x == 0)) \
+        | (xp.isinf(a) & xp.isinf(x))
+    p_edge = xp.where(x == 0, 0.0, xp.where((a == 0) | xp.isinf(x), 1.0, 0.0))
+    p = xp.where(finite, p, p_edge)
+    q = xp.where(finite, q, 1.0 - p_edge)
+    return xp.where(nan, xp.nan, p), xp.where(nan, xp.nan, q)
+
+
+def _lgamma_fn(xp):
+    if xp is np:
+        return _np_lgamma
+    import cupyx.scipy.special as cs
+    return cs.gammaln
+
+
+class Igamma(Op):
+    """Regularised lower (or, with upper=True, upper) incomplete gamma function of (a, x)."""
+    name = "igamma"
+
+    @staticmethod
+    def forward(ctx, a, x, upper=False):
+        # promotion here, not in apply: integer inputs are rejected, not cast to float
+        kernel = "igammac_cpu" if upper else "igamma_cpu"
+        dt = _result_np_dtype(a, x)
+        if dt.kind not in "fV":
+            raise _kernel_error(kernel, dt)
+        xp = ctx.xp
+        ctx.x_dtype = getattr(x, "dtype", None)
+        ctx.save(a, x)
+        ctx.upper = upper
+        try:
+            with _errstate(xp):
+                p, q = _igamma_pair(xp, xp.asarray(a, dtype=np.float64),
+                                    xp.asarray(x, dtype=np.float64), _lgamma_fn(xp))
+        except ValueError:
+            _broadcast_fail(ctx, a, x)
+        return (q if upper else p).astype(dt, copy=False)
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, x = ctx.saved_tensors
+        name = "igammac" if ctx.upper else "igamma"
+        if _need(ctx, 0):
+            raise NotImplementedError(f"the derivative for '{name}: input' is not implemented.")
+        # d/dx P(a, x) = x^(a-1) e^-x / Gamma(a)
+        density = exp((a - 1) * log(x) - x - lgamma(a))
+        if ctx.upper:
+            density = -density
+        return None, _cast_grad(sum_to(grad * density, ctx.in_shapes[1]), ctx.x_dtype)
+
+
+def igamma(input, other, *, out=None):
+    """Regularised lower incomplete gamma function P(input, other).
+
+    Example:
+        >>> import ember
+        >>> ember.igamma(ember.tensor([1.0]), ember.tensor([1.0]))
+        tensor([0.6321])
+    """
+    return _out(apply(Igamma, input, other), out)
+
+
+def igammac(input, other, *, out=None):
+    """Regularised upper incomplete gamma function Q(input, other) = 1 - P(input, other).
+
+    Example:
+        >>> import ember
+        >>> ember.igammac(ember.tensor([1.0]), ember.tensor([1.0]))
+        tensor([0.3679])
+    """
+    return _out(apply(Igamma, input, other, upper=True), out)
+
+
 # -- in-place variants -------------------------------------------------------------------------
 #
 # foo_(self, ...) writes foo's result into self through apply_inplace (version counter,
@@ -2269,9 +2615,11 @@ _INPLACE_OPS = {
     "logical_or_": LogicalOr, "logical_xor_": LogicalXor, "logical_not_": LogicalNot,
     "conj_physical_": Conj, "bitwise_and_": BitwiseAnd, "bitwise_or_": BitwiseOr,
     "bitwise_xor_": BitwiseXor, "bitwise_not_": BitwiseNot, "gcd_": Gcd, "lcm_": Lcm,
+    "i0_": I0, "nextafter_": Nextafter,
 }
 # Composites and functions whose in-place form writes the out-of-place result with copy_.
-_INPLACE_COPY = ("reciprocal", "logit", "deg2rad", "rad2deg", "addcmul", "addcdiv", "ldexp")
+_INPLACE_COPY = ("reciprocal", "logit", "deg2rad", "rad2deg", "addcmul", "addcdiv", "ldexp",
+                 "mvlgamma")
 _INPLACE_ALIASES = {
     "subtract_": "sub_", "multiply_": "mul_", "divide_": "div_", "negative_": "neg_",
     "absolute_": "abs_", "arcsin_": "asin_", "arccos_": "acos_", "arctan_": "atan_",
@@ -2305,6 +2653,8 @@ def _inplace_table():
         "clamp_max_": lambda self, max: clamp_(self, max=max),
         "bitwise_left_shift_": _shift_inplace(True),
         "bitwise_right_shift_": _shift_inplace(False),
+        "igamma_": lambda self, other: apply_inplace(Igamma, self, other),
+        "igammac_": lambda self, other: apply_inplace(Igamma, self, other, upper=True),
     })
     for name in _INPLACE_COPY:
         table[name + "_"] = _copy_into(globals()[name])
@@ -2338,3 +2688,17 @@ def _set_part(getter):
 
 
 TENSOR_METHODS = _method_table()
+
+
+# torch.<name>_ functions are the Tensor methods themselves: torch.exp_(t) is t.exp_().
+_TORCH_INPLACE = (
+    "abs_", "acos_", "acosh_", "arccos_", "arccosh_", "arcsin_", "arcsinh_", "arctan_",
+    "arctanh_", "asin_", "asinh_", "atan_", "atanh_", "ceil_", "clamp_", "clamp_max_",
+    "clamp_min_", "clip_", "conj_physical_", "cos_", "cosh_", "deg2rad_", "erf_", "erfc_",
+    "exp2_", "exp_", "expm1_", "fix_", "floor_", "frac_", "gcd_", "lcm_", "ldexp_", "log10_",
+    "log1p_", "log2_", "log_", "logit_", "nan_to_num_", "neg_", "negative_", "rad2deg_",
+    "reciprocal_", "round_", "rsqrt_", "sigmoid_", "sin_", "sinc_", "sinh_", "sqrt_",
+    "square_", "tan_", "tanh_", "trunc_", "xlogy_", "i0_",
+)
+globals().update({name: TENSOR_METHODS[name] for name in _TORCH_INPLACE})
+__all__ += _TORCH_INPLACE

@@ -203,4 +203,20 @@ SPECS = [
     OpSpec("normal", variant="seeded", **seeded(lambda m, mu, sd: m.normal(mu, sd)),
            samples=arrays(((20,), (20,)), ((5, 4), (4,)), low=0.5), dtypes=FLOAT,
            grad=False),
+    # -- torch-namespace gaps ----------------------------------------------------------------
+    OpSpec("scalar_tensor", variant="dtype", **both("scalar_tensor"),
+           samples=with_dtype(((3,), {}), ((-2.5,), {}), ((True,), {})),
+           dtypes=("float32", "float64", "int64"), grad=False),
+    OpSpec("vander", samples=lambda rng, dt: [
+        Sample((draw(rng, (4,), dt),)), Sample((draw(rng, (3,), dt),), {"N": 5}),
+        Sample((draw(rng, (3,), dt),), {"N": 2, "increasing": True})],
+           dtypes=FLOAT + ("int64",), grad=False,      # torch's own vander backward fails
+           errors=[err((np.ones((2, 2)),), RuntimeError, "x must be a one-dimensional tensor."),
+                   err((np.ones(2),), RuntimeError, "N must be non-negative.", N=-1)]),
+    OpSpec("view_as_real_copy", samples=lambda rng, dt: [
+        Sample((draw(rng, (2, 3), dt),)), Sample((draw(rng, (), dt),))],
+           dtypes=("complex64", "complex128"), grad=False),
+    # torch's view_as_complex_copy has no autograd formula: values only
+    OpSpec("view_as_complex_copy", samples=arrays(((2, 3, 2),), ((2,),)), dtypes=FLOAT,
+           grad=False),
 ]

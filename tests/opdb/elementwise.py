@@ -258,6 +258,40 @@ _I = np.ones((2, 3), dtype=np.int64)
 _B = np.ones((2, 3), dtype=bool)
 
 
+
+def _isclose_samples(rng, dtype):
+    if dtype == "int64":
+        a = rng.integers(-5, 5, size=(2, 3)).astype(dtype)
+        b = a + rng.integers(0, 2, size=(2, 3)).astype(dtype)
+        return [Sample((a, b)), Sample((a, b), {"atol": 1.0}), Sample((a, b[:1]))]
+    a = np.array([1.0, 2.0, np.nan, np.inf, -np.inf, 3.0, 0.0, 1e-9], dtype=dtype)
+    b = np.array([1.0, 2.00001, np.nan, np.inf, np.inf, 3.1, 1e-9, 0.0], dtype=dtype)
+    return [Sample((a, b)), Sample((a, b), {"equal_nan": True}),
+            Sample((a, b), {"rtol": 0.05, "atol": 0.0}), Sample((a, b), {"rtol": 0, "atol": 0}),
+            Sample((a, np.array(1.0, dtype=dtype)))]
+
+
+def _mvlgamma_samples(rng, dtype):
+    return [Sample((draw(rng, (2, 3), dtype, 2.0, 5.0),), {"p": 1}),
+            Sample((draw(rng, (2, 3), dtype, 2.0, 5.0),), {"p": 3}),
+            Sample((draw(rng, (), dtype, 3.0, 5.0),), {"p": 4})]
+
+
+def _igamma_samples(rng, dtype):
+    a = draw(rng, (2, 3), dtype, 0.5, 6.0)
+    x = draw(rng, (2, 3), dtype, 0.1, 9.0)
+    big_a = np.array([30.0, 50.0, 0.7], dtype=dtype)
+    big_x = np.array([25.0, 60.0, 4.0], dtype=dtype)
+    return [Sample((a, x), grad=(1,)), Sample((a[:1], x), grad=(1,)),
+            Sample((big_a, big_x), grad=(1,))]
+
+
+def _igamma_edge_samples(rng, dtype):
+    a = np.array([0.0, 0.0, 1.0, -1.0, 1.0, np.inf, 2.0, 1e-3, 3.0, np.nan], dtype=dtype)
+    x = np.array([1.0, 0.0, 0.0, 1.0, np.inf, 3.0, -1.0, 2.0, 1e-5, 1.0], dtype=dtype)
+    return [Sample((a, x))]
+
+
 SPECS = [
     # -- arithmetic --------------------------------------------------------------------------
     OpSpec("add", ref=np.add, shapes=BINARY_SHAPES, dtypes=FLOATS + ("int64", "uint8")),
@@ -511,6 +545,32 @@ SPECS = [
     OpSpec("complex", samples=_complex_pair, dtypes=("float32",),
            errors=[(_error_samples(_I, _I), RuntimeError, "Expected both inputs to be Half")]),
     OpSpec("polar", samples=_polar_samples, dtypes=("float32",)),
+    # -- closeness, decomposition, Bessel and incomplete gamma ---------------------------------
+    OpSpec("isclose", samples=_isclose_samples, dtypes=FLOATS + ("int64",), grad=False,
+           errors=[(_error_samples(_F, _I), RuntimeError, "did not match"),
+                   (Sample((_F, _F), {"rtol": -1.0}), RuntimeError, "rtol must be greater"),
+                   (Sample((_F, 1.0)), TypeError, "must be Tensor")]),
+    OpSpec("nextafter", ref=np.nextafter, shapes=SMALL_BINARY, dtypes=FLOATS, grad=False,
+           errors=[(_error_samples(_I, _I), NotImplementedError, "nextafter_cpu")]),
+    OpSpec("frexp", samples=lambda rng, dt: [
+        Sample((np.array([6.0, -3.0, 0.3, 1.7e-3, 700.0], dtype=dt),))],
+           ref=lambda x: np.frexp(x), dtypes=FLOATS,
+           errors=[(_error_samples(_I), RuntimeError, "only supports floating-point")]),
+    # powers of two and zero sit on the exponent's jumps: values only
+    OpSpec("frexp", variant="edges", samples=lambda rng, dt: [
+        Sample((np.array([8.0, -0.5, 0.0, -0.0, np.inf, np.nan, 1e-30], dtype=dt),))],
+           ref=lambda x: np.frexp(x), dtypes=FLOATS, grad=False),
+    _unary("i0", domain=(-5.0, 5.0), ref=np.i0),
+    OpSpec("i0", variant="large", samples=lambda rng, dt: [
+        Sample((np.array([-40.0, -19.5, -12.0, 19.99, 20.0, 25.0, 60.0], dtype=dt),))],
+           ref=np.i0, dtypes=("float64",), gradgrad=False),
+    OpSpec("mvlgamma", samples=_mvlgamma_samples, dtypes=FLOATS,
+           errors=[(Sample((_F,), {"p": 0}), RuntimeError, "p has to be greater")]),
+    OpSpec("igamma", samples=_igamma_samples, dtypes=FLOATS,
+           errors=[(_error_samples(_I, _I), NotImplementedError, "igamma_cpu")]),
+    OpSpec("igammac", samples=_igamma_samples, dtypes=FLOATS),
+    OpSpec("igamma", variant="edges", samples=_igamma_edge_samples, dtypes=FLOATS, grad=False),
+    OpSpec("igammac", variant="edges", samples=_igamma_edge_samples, dtypes=FLOATS,
+           grad=False),
 ]
-
 

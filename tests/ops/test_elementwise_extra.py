@@ -520,3 +520,107 @@ def test_gpu_inplace_and_mixed_dtype_sub():
     a, b = ember.full((n,), 2.0, device="cuda"), ember.full((n,), 3.0, device="cuda")
     assert (a * b + b)[:2].cpu().tolist() == [9.0, 9.0]
     assert a[:1].cpu().tolist() == [2.0]
+
+
+# -- torch-namespace gaps: torch.<name>_ functions, closeness, special functions -------------
+
+TORCH_INPLACE = [("exp_", (), (-2, 2)), ("sigmoid_", (), (-2, 2)), ("tanh_", (), (-2, 2)),
+                 ("negative_", (), (-2, 2)), ("square_", (), (-2, 2)), ("round_", (), (-2, 2)),
+                 ("trunc_", (), (-2, 2)), ("fix_", (), (-2, 2)), ("frac_", (), (-2, 2)),
+                 ("rsqrt_", (), (0.1, 2)), ("reciprocal_", (), (0.5, 2)),
+                 ("logit_", (), (0.1, 0.9)), ("sinc_", (), (-2, 2)), ("i0_", (), (-3, 3)),
+                 ("nan_to_num_", (), (-2, 2)), ("clip_", (-0.5, 0.5), (-2, 2)),
+                 ("clamp_min_", (0.1,), (-2, 2)), ("clamp_max_", (0.1,), (-2, 2)),
+                 ("xlogy_", (2.5,), (-2, 2)), ("ldexp_", (None,), (-2, 2)),
+                 ("arccos_", (), (-0.9, 0.9)), ("deg2rad_", (), (-2, 2))]
+
+
+@needs_torch
+@pytest.mark.parametrize("name,args,domain", TORCH_INPLACE, ids=[n for n, _, _ in TORCH_INPLACE])
+def test_torch_level_inplace_matches_torch(name, args, domain):
+    data = np.random.default_rng(3).uniform(*domain, size=(2, 3))
+    if name == "ldexp_":
+        args = (np.array([1, -2, 3]),)
+    e, t = ember.tensor(data), torch.tensor(data)
+    e_args = [ember.tensor(a) if isinstance(a, np.ndarray) else a for a in args]
+    t_args = [torch.tensor(a) if isinstance(a, np.ndarray) else a for a in args]
+    got = getattr(ember, name)(e, *e_args)
+    want = getattr(torch, name)(t, *t_args)
+    assert got is e                                   # written in place, self returned
+    np.testing.assert_allclose(e.numpy(), want.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_torch_level_inplace_is_the_method():
+    assert ember.exp_ is ember.Tensor.exp_ and ember.clamp_ is ember.Tensor.clamp_
+    t = ember.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        ember.sin_(t)
+
+
+@needs_torch
+def test_allclose_matches_torch():
+    a = np.array([1.0, 2.0, np.nan, 3.0])
+    for b, kw in [(a + 1e-9, {}), (a + 1e-3, {}), (a + 1e-3, {"atol": 1e-2}),
+                  (a * 1.01, {"rtol": 0.02}), (a, {"equal_nan": True}), (a, {})]:
+        want = torch.allclose(torch.tensor(a), torch.tensor(b), **kw)
+        got = ember.allclose(ember.tensor(a), ember.tensor(b), **kw)
+        assert type(got) is bool and got == want, (b, kw)
+        assert ember.tensor(a).allclose(ember.tensor(b), **kw) == want
+    with pytest.raises(RuntimeError, match="atol must be greater"):
+        ember.allclose(ember.ones(2), ember.ones(2), atol=-1)
+
+
+def test_frexp_namedtuple_and_out():
+    res = ember.frexp(ember.tensor([8.0, 3.0]))
+    assert res.mantissa.tolist() == [0.5, 0.75] and res.exponent.tolist() == [4, 2]
+    assert res.exponent.dtype is ember.int32
+    m, e = ember.empty(2), ember.empty(2, dtype=ember.int32)
+    out = ember.frexp(ember.tensor([8.0, 3.0]), out=(m, e))
+    assert out.mantissa is m and e.tolist() == [4, 2]
+    assert ember.tensor([6.0]).frexp().exponent.item() == 3
+
+
+def test_igamma_derivative_of_a_not_implemented():
+    a = ember.tensor([2.0], requires_grad=True)
+    y = ember.igamma(a, ember.tensor([1.0]))
+    with pytest.raises(NotImplementedError, match="derivative for 'igamma: input'"):
+        y.backward()
+
+
+def test_igamma_igammac_sum_to_one():
+    rng = np.random.default_rng(0)
+    a = ember.tensor(rng.uniform(0.01, 200, 500))
+    x = ember.tensor(rng.uniform(0.0, 300, 500))
+    total = (ember.igamma(a, x) + ember.igammac(a, x)).numpy()
+    np.testing.assert_allclose(total, 1.0, rtol=0, atol=1e-12)
+
+
+def test_i0_accuracy_against_series():
+    # exact series in Python floats (math.fsum) at points on both sides of the split
+    xs = [0.0, 0.5, 7.0, 19.9, 20.1, 35.0, -50.0]
+    want = []
+    for x in xs:
+        terms = [1.0]
+        for k in range(1, 200):
+            terms.append(terms[-1] * (x / 2) ** 2 / (k * k))
+        want.append(math.fsum(terms))
+    got = ember.i0(ember.tensor(xs, dtype=ember.float64)).tolist()
+    np.testing.assert_allclose(got, want, rtol=2e-15)
+
+
+def test_nextafter_steps_one_ulp():
+    x = ember.tensor([1.0, 0.0, -1.0], dtype=ember.float32)
+    up = ember.nextafter(x, ember.tensor(math.inf))
+    assert (up > x).all() and (ember.nextafter(up, x) == x).all()
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("name", ["i0", "igamma", "igammac", "nextafter", "isclose"])
+def test_gpu_gap_ops_match_cpu(name):
+    data = np.linspace(0.05, 5.0, 24).reshape(4, 6)
+    fn = getattr(ember, name)
+    args = (data,) if name == "i0" else (data, data[::-1].copy() + 0.5)
+    cpu = fn(*[ember.tensor(a) for a in args])
+    gpu = fn(*[ember.tensor(a, device="cuda") for a in args])
+    assert gpu.device.type == "cuda" and gpu.dtype == cpu.dtype
+    np.testing.assert_allclose(gpu.cpu().numpy(), cpu.numpy(), rtol=1e-12, atol=1e-14)
