@@ -6,8 +6,8 @@
 Models (issue 3): (a) MLP 784-512-512-10, batch 128, SGD momentum 0.9; (b) LeNet-5 on 28x28,
 batch 64, Adam; (c) a GPT with 2 layers, 4 heads, d_model 128, context 64, vocab 65, batch 16,
 AdamW. The same model code runs on both frameworks (`import ember as torch` style). Step times
-are medians over timed steps after warm-up; peak memory is the maximum resident set size of a
-child process that runs the same steps for one framework alone.
+are medians over timed steps after warm-up; peak memory (--memory) is the peak resident set
+size of a child process that imports one framework alone and runs the same steps.
 """
 
 from __future__ import annotations
@@ -133,9 +133,12 @@ def main():
     args = parser.parse_args()
     models = args.model or ["mlp", "lenet", "gpt"]
     if args.child:
-        import resource
         step_times(args.child, models[0], args.steps)
-        print("peak_rss_mb", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+        # VmHWM: this process image's peak (getrusage's ru_maxrss would carry the parent's
+        # peak over the fork and exec).
+        with open("/proc/self/status") as f:
+            hwm = next(line for line in f if line.startswith("VmHWM"))
+        print("peak_rss_mb", int(hwm.split()[1]) / 1024)
         return
     for m in models:
         e, _ = step_times("ember", m, args.steps)

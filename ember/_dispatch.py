@@ -25,6 +25,7 @@ _Tensor = None                  # bound by _tensor.py once Tensor exists
 _TENSOR_TYPES = set()           # Tensor and its subclasses (Parameter adds itself)
 _HALF = (np.dtype(np.float16), D.bfloat16.np)
 _F32 = np.dtype(np.float32)
+_BF16 = D.bfloat16.np
 _F64 = np.dtype(np.float64)
 _KEEPS_DTYPE = (None, "compare")     # promote values whose output is not cast
 
@@ -50,6 +51,9 @@ class Op:
             become the default float dtype. "compare": inputs cast to the promoted dtype,
             output not checked (bool).
         upcast: compute float16/bfloat16 in float32, then round the output once.
+        scalar_opmath: with float16/bfloat16 and a Python number, compute in float32 with the
+            number's float32 value (PyTorch's mul and div); otherwise NumPy rounds the number
+            to the tensor's dtype first (PyTorch's add and sub).
         is_view: the output shares memory with input 0 (shares its version counter).
         differentiable: False for ops whose outputs never require grad (argmax, comparisons).
         materialize_grads: multi-output ops get zeros (not None) for outputs that received no
@@ -63,6 +67,7 @@ class Op:
     is_view = False
     differentiable = True
     materialize_grads = True
+    scalar_opmath = False
 
     @staticmethod
     def forward(ctx, *arrays, **attrs):
@@ -334,6 +339,7 @@ def _unwrap(op, args):
         args = tuple(Tensor._make(a) if type(a) is _ndarray else a for a in args)
     arrays = list(args)
     tensors = [None] * len(args)
+    numbers = False
     first = None
     same = True
     for i, a in enumerate(args):
@@ -348,6 +354,7 @@ def _unwrap(op, args):
                 same = False
         elif a is not None:
             same = False
+            numbers = True
             if not isinstance(a, (int, float, complex, np.generic)):
                 raise TypeError(f"{op.name}(): argument {i} must be a Tensor or a number, "
                                 f"not {type(a).__name__}")
@@ -362,7 +369,17 @@ def _unwrap(op, args):
         want = first.dtype if same else _promote_dtype(op, args)
         if op.promote == "float" and same and want.kind in "biu":
             want = D.get_default_dtype().np
-        compute = _F32 if (op.upcast and want in _HALF) else want
+        # float16/bfloat16 ops with upcast run in float32 and round once (PyTorch's opmath);
+        # ops with scalar_opmath (mul, div) also keep a Python number's float32 value rather
+        # than rounding it to half first, as PyTorch's kernels do.
+        upcast = op.upcast or (numbers and op.scalar_opmath)
+        compute = _F32 if (upcast and want in _HALF) else want
+        if numbers and compute == _BF16:
+            # ml_dtypes' bfloat16 does not take Python numbers weakly: round them to bfloat16
+            # first (what PyTorch does for add and sub), then compute in bfloat16.
+            for i, a in enumerate(arrays):
+                if tensors[i] is None and isinstance(a, (int, float)):
+                    arrays[i] = xp.asarray(a, dtype=compute)
         for i, arr in enumerate(arrays):
             if tensors[i] is not None and arr.dtype != compute:
                 arrays[i] = arr.astype(compute)
@@ -434,7 +451,7 @@ def apply(op, *args, **attrs):
             break
     else:
         if dt is None or (dt is not _F32 and dt is not _F64 and (
-                (scalars and dt.kind not in "fc") or (op.upcast and dt in _HALF)
+                (scalars and (dt.kind not in "fc" or dt in _HALF)) or (op.upcast and dt in _HALF)
                 or (op.promote == "float" and dt.kind not in "fcV"))):
             arrays = None
     if arrays is None or len(arrays) != len(args):

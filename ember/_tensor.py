@@ -527,7 +527,9 @@ class Tensor:
         return _apply2(_Div, self, other)
 
     def __rtruediv__(self, other):
-        return _apply2(_Div, other, self)
+        # PyTorch evaluates `number / tensor` as reciprocal(tensor) * number: the same
+        # rounding (it differs from a true division in the last bit).
+        return _apply2(_Mul, self.reciprocal(), other)
 
     def __itruediv__(self, other):
         return self.div_(other)

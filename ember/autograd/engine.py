@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._dispatch import AccumulateGrad, Node, grad_edge, observers
+from .. import _dispatch
+from .._dispatch import AccumulateGrad, Node, grad_edge
 from .._tensor import Tensor
 from .grad_mode import state as _grad_state
 
@@ -183,7 +184,7 @@ def _sum_grads(a, b):
     of the arrays, without apply's dispatch; that is all ``a + b`` would do then."""
     x = a._data
     y = b._data
-    if a._rg or b._rg or observers or type(x) is not type(y) or x.dtype is not y.dtype \
+    if a._rg or b._rg or _dispatch.observers or type(x) is not type(y) or x.dtype is not y.dtype \
             or x.shape != y.shape:
         return a + b
     s = x + y

@@ -12,6 +12,7 @@ import builtins
 import math
 from collections import namedtuple
 
+import ml_dtypes as _ml_dtypes
 import numpy as np
 
 from .._dispatch import Op, apply, apply_inplace
@@ -157,6 +158,10 @@ class Sub(Op):
                 a = a.astype(dt)
             if db is not None and db != dt:
                 b = b.astype(dt)
+            if dt == _BF16:
+                # bfloat16 takes no Python number weakly: round it first, as PyTorch does.
+                a = a if da is not None else ctx.xp.asarray(a, dtype=dt)
+                b = b if db is not None else ctx.xp.asarray(b, dtype=dt)
         try:
             out = a - b
         except ValueError:
@@ -223,6 +228,7 @@ class Mul(Op):
     """a * b, broadcasting."""
     name = "mul"
     promote = "same"
+    scalar_opmath = True
 
     @staticmethod
     def forward(ctx, a, b):
@@ -251,6 +257,7 @@ class Div(Op):
     """a / b (true division: integers give the default float dtype)."""
     name = "div"
     promote = "float"
+    scalar_opmath = True
 
     @staticmethod
     def forward(ctx, a, b):
@@ -1634,6 +1641,9 @@ def _result_np_dtype(a, b):
 # -- helpers -----------------------------------------------------------------------------------
 
 _errstate = errstate
+
+
+_BF16 = np.dtype(_ml_dtypes.bfloat16)
 
 
 def _is_number(x) -> bool:

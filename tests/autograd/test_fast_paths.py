@@ -175,3 +175,18 @@ def test_engine_sum_of_mixed_dtype_grads_follows_promotion():
     y.backward()
     assert x.grad.dtype == ember.float32
     np.testing.assert_array_equal(x.grad.numpy(), [4.0, 4.0])
+
+
+@pytest.mark.gpu
+def test_cuda_operator_chain_and_grad_sums_match_cpu():
+    def run(device):
+        b = ember.tensor([0.5, 0.25], device=device, requires_grad=True)
+        s = ember.tensor(1.5, device=device, requires_grad=True)
+        c = ember.tensor([1.0, 2.0], device=device, requires_grad=True)
+        for _ in range(20):
+            c = c * 0.5 + b - s / 4.0
+        c.sum().backward()
+        return c.detach().cpu().numpy(), b.grad.cpu().numpy(), s.grad.cpu().numpy()
+
+    for g, h in zip(run("cuda"), run("cpu")):
+        np.testing.assert_allclose(g, h, rtol=1e-6)
