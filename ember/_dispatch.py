@@ -15,6 +15,7 @@ import numpy as np
 from . import _dtype as D
 from ._device import device_of
 from ._errors import fmt_shape
+from .autograd.grad_mode import flags as _anomaly_flags
 from .autograd.grad_mode import state as _grad_state
 
 __all__ = ["Op", "Node", "apply", "apply_inplace", "observers"]
@@ -593,7 +594,7 @@ def apply2(op, a, b):
             if out.dtype is dt or out.dtype.kind in "fcV":
                 res._rg = True
                 res.grad_fn = ctx
-            if _grad_state.anomaly:
+            if _anomaly_flags.anomaly:
                 from .autograd.anomaly import record_forward_trace
                 record_forward_trace(ctx)
             if ctx._saved is not None:
@@ -679,7 +680,7 @@ def _record(ctx, args, arrays, outs, casts, raw_out):
     if casts is not None:
         ctx._casts = casts
         ctx._special = True
-    if _grad_state.anomaly:
+    if _anomaly_flags.anomaly:
         from .autograd.anomaly import record_forward_trace
         record_forward_trace(ctx)
     if len(outs) == 1:

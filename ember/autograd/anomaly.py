@@ -6,17 +6,17 @@ import traceback
 import warnings
 
 from .grad_mode import _DecoratorContextManager
-from .grad_mode import state as _state
+from .grad_mode import flags as _flags
 
 __all__ = ["detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled"]
 
 
 def is_anomaly_enabled() -> bool:
-    return _state.anomaly
+    return _flags.anomaly
 
 
 def is_anomaly_check_nan_enabled() -> bool:
-    return _state.anomaly_check_nan
+    return _flags.anomaly_check_nan
 
 
 class detect_anomaly(_DecoratorContextManager):
@@ -37,12 +37,12 @@ class detect_anomaly(_DecoratorContextManager):
             return detect_anomaly(self.check_nan)
 
     def __enter__(self):
-        self._prev = (_state.anomaly, _state.anomaly_check_nan)
-        _state.anomaly = True
-        _state.anomaly_check_nan = self.check_nan
+        self._prev = (_flags.anomaly, _flags.anomaly_check_nan)
+        _flags.anomaly = True
+        _flags.anomaly_check_nan = self.check_nan
 
     def __exit__(self, *exc):
-        _state.anomaly, _state.anomaly_check_nan = self._prev
+        _flags.anomaly, _flags.anomaly_check_nan = self._prev
 
 
 class set_detect_anomaly(_DecoratorContextManager):
@@ -52,10 +52,10 @@ class set_detect_anomaly(_DecoratorContextManager):
         return object.__new__(cls)
 
     def __init__(self, mode: bool, check_nan: bool = True):
-        self._prev = (_state.anomaly, _state.anomaly_check_nan)
+        self._prev = (_flags.anomaly, _flags.anomaly_check_nan)
         self.mode = mode
-        _state.anomaly = bool(mode)
-        _state.anomaly_check_nan = check_nan
+        _flags.anomaly = bool(mode)
+        _flags.anomaly_check_nan = check_nan
 
     def _fresh(self):
         return set_detect_anomaly(self.mode)
@@ -64,7 +64,7 @@ class set_detect_anomaly(_DecoratorContextManager):
         pass
 
     def __exit__(self, *exc):
-        _state.anomaly, _state.anomaly_check_nan = self._prev
+        _flags.anomaly, _flags.anomaly_check_nan = self._prev
 
 
 def record_forward_trace(node) -> None:
@@ -79,7 +79,7 @@ def report_forward_trace(node) -> None:
 
 
 def check_nan(node, grads) -> None:
-    if not _state.anomaly_check_nan:
+    if not _flags.anomaly_check_nan:
         return
     for i, g in enumerate(grads):
         if g is None:

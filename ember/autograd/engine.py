@@ -16,6 +16,7 @@ import numpy as np
 from .. import _dispatch
 from .._dispatch import AccumulateGrad, Node, grad_edge
 from .._tensor import Tensor
+from .grad_mode import flags as _anomaly_flags
 from .grad_mode import state as _grad_state
 
 __all__ = ["run_backward", "register_tensor_hook"]
@@ -129,7 +130,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
     ready = [n for n in root_nodes if pending[n][-1] == 0]
     prev_mode = _grad_state.enabled
     _grad_state.enabled = bool(create_graph)
-    fast = captures is None and not _grad_state.anomaly
+    fast = captures is None and not _anomaly_flags.anomaly
     try:
         while ready:
             node = ready.pop()
@@ -266,7 +267,7 @@ def _run_node(node, grads, retain_graph, create_graph, captures, needed, results
     try:
         out = node.op.backward(node, *grads)
     except Exception as e:
-        if _grad_state.anomaly:
+        if _anomaly_flags.anomaly:
             from .anomaly import report_forward_trace
             report_forward_trace(node)
         raise e
@@ -279,7 +280,7 @@ def _run_node(node, grads, retain_graph, create_graph, captures, needed, results
                 out = tuple(new)
     if not retain_graph:
         node.release()
-    if _grad_state.anomaly:
+    if _anomaly_flags.anomaly:
         from .anomaly import check_nan
         check_nan(node, out)
     if len(out) < len(node.next_nodes):

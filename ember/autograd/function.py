@@ -27,6 +27,7 @@ from .. import _dispatch
 from .._device import xp_of
 from .._dispatch import Node, _rebase_history, _refresh_view, grad_edge, version_counter
 from .._dispatch import Op as _Op
+from .grad_mode import flags as _anomaly_flags
 from .grad_mode import state as _grad_state
 
 __all__ = ["Function", "FunctionCtx", "BackwardCFunction", "once_differentiable"]
@@ -390,7 +391,7 @@ def _wrap_outputs(node, tensors, output, record):
     if record:
         node._n_out = len(raw)
         _resolve_saved(node, results)
-        if _grad_state.anomaly:
+        if _anomaly_flags.anomaly:
             from .anomaly import record_forward_trace
             record_forward_trace(node)
     return tuple(results) if is_tuple else results[0]

@@ -14,11 +14,23 @@ class _State(threading.local):
     # Class attributes are each thread's initial values.
     enabled = True
     inference = False
-    anomaly = False
-    anomaly_check_nan = True
 
 
 state = _State()
+
+
+class _Global:
+    """Process-wide switches: PyTorch's anomaly mode is global, not per thread (and a plain
+    attribute is much cheaper to read on every recorded op than a thread-local one)."""
+
+    __slots__ = ("anomaly", "anomaly_check_nan")
+
+    def __init__(self):
+        self.anomaly = False
+        self.anomaly_check_nan = True
+
+
+flags = _Global()
 
 
 def is_grad_enabled() -> bool:
