@@ -461,7 +461,11 @@ def apply(op, *args, **attrs):
             if t is not None and t._rg:
                 rg = True
                 break
+        if not rg and _stale_views[0]:
+            rg = _catch_up_views(args)
     else:
+        if not rg and _stale_views[0]:
+            rg = _catch_up_views(args)
         xp = np
         want = dt
         casts = None
@@ -528,7 +532,7 @@ def apply2(op, a, b):
         y = b
     else:
         return apply(op, a, b)
-    if dt is not _F32 and dt is not _F64:
+    if dt is not _F32 and dt is not _F64 or (not rg and _stale_views[0]):
         return apply(op, a, b)
 
     ctx = _new(Node)
@@ -709,6 +713,26 @@ def _record(ctx, args, arrays, outs, casts, raw_out):
 _ZEROS = [(0,) * n for n in range(64)]
 
 
+# Note [Views of a base that gains history]
+#     A view taken while its base needed no grad does not require grad. When an in-place op
+#     later gives the base (or one of its views) a history, the earlier views must require
+#     grad too, as in PyTorch. Views keep no list of each other, so the first such event sets
+#     this flag and from then on `apply` looks at views among inputs that do not require grad
+#     (a cost only programs that do this pay).
+_stale_views = [False]
+
+
+def _catch_up_views(args) -> bool:
+    """Refresh inputs that are views whose base gained history; True if one now needs grad."""
+    needs = False
+    for t in args:
+        if isinstance(t, _Tensor) and t._base is not None and t._base._rg and \
+                t._view_version != t._vc.value:
+            _refresh_view(t)
+            needs = needs or t._rg
+    return needs
+
+
 def _refresh_view(t):
     """A view whose base was modified in place after the view was taken: its history is
     rebuilt from the base's current history by replaying the view ops."""
@@ -880,10 +904,14 @@ def _rebase_history(target, result):
     gets a node that routes the view's region of its gradient to result."""
     base = target._base
     if base is None:
+        if not target._rg and result._rg and target._vc is not None:
+            _stale_views[0] = True          # views taken earlier now need grad too
         target.grad_fn = result.grad_fn
         target._out_nr = result._out_nr
         target._rg = result._rg
         return
+    if not base._rg:
+        _stale_views[0] = True
     from ._device import xp_of
     xp = xp_of(base._data)
     node = _new_node(_CopySlices, xp)
