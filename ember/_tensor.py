@@ -203,6 +203,8 @@ class Tensor:
 
     @property
     def requires_grad(self) -> bool:
+        if not self._rg and self._base is not None and _dispatch._stale_views[0]:
+            _dispatch._catch_up_views((self,))   # Note [Views of a base that gains history]
         return self._rg
 
     @requires_grad.setter

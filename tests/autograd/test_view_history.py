@@ -36,3 +36,11 @@ def test_stale_view_requires_grad_after_use(op):
     assert y.requires_grad
     y.sum().backward()
     assert w.grad is not None and w.grad[0].item() != 0 and w.grad[1].item() == 0
+
+
+def test_stale_view_reports_requires_grad_before_use():
+    w = ember.tensor([1.0, 2.0], requires_grad=True)
+    base = ember.zeros(2)
+    view = base[1:]
+    base.add_(w)
+    assert view.requires_grad
