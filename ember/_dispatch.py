@@ -893,10 +893,7 @@ def _write(op, target, out, want):
     vc.value += 1
 
 
-def _legacy_name(d) -> str:
-    return {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
-            "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-            "bool": "Bool", "complex64": "ComplexFloat", "complex128": "ComplexDouble"}[d.name]
+_legacy_name = D.legacy_name
 
 
 def _rebase_history(target, result):

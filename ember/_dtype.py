@@ -204,6 +204,19 @@ def result_type(tensor1, tensor2) -> dtype:
     return result_type_of(items)
 
 
+# PyTorch's legacy type names (torch.FloatTensor, "result type Float can't be cast ...").
+LEGACY_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
+                "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+                "bool": "Bool", "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
+
+
+def legacy_name(d) -> str:
+    """'Float' for float32, 'Long' for int64, ... (an ember dtype or a NumPy dtype)."""
+    if type(d) is not dtype:
+        d = from_numpy_dtype(d)
+    return LEGACY_NAMES[d.name]
+
+
 def can_cast(from_: dtype, to: dtype) -> bool:
     """PyTorch's same-kind rule: no cast to a lower category (float -> int, complex -> float)."""
     if from_._category > to._category:

@@ -116,11 +116,6 @@ def check_dtype(np_dtype, where: str = "cuda") -> None:
         f"with {name}); use float16 or float32 on cuda, or keep the tensor on cpu")
 
 
-def to_host(array):
-    """A NumPy copy of a CuPy array (synchronises with the array's stream)."""
-    return array.get()
-
-
 def to_gpu(array, index: int):
     """``array`` (NumPy or CuPy) on cuda device ``index``.
 

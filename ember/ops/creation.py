@@ -940,9 +940,7 @@ def _type(self, dtype=None, non_blocking=False, **kwargs):
     return to(self, dtype)
 
 
-_LEGACY = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
-           "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-           "bool": "Bool", "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
+_LEGACY = D.LEGACY_NAMES
 
 
 def _cpu(self, memory_format=None):

@@ -17,6 +17,7 @@ import numpy as np
 from .. import _dtype as D
 from .._dispatch import Op, apply, apply_inplace
 from .._errors import fmt_shape, wrap_dim
+from ..backends.numpy_backend import errstate
 
 __all__ = ["sum", "nansum", "mean", "nanmean", "prod", "max", "min", "amax", "amin", "aminmax",
            "argmax", "argmin", "var", "std", "var_mean", "std_mean", "norm", "logsumexp",
@@ -101,32 +102,14 @@ def _float_name(np_dtype) -> str:
     return D.from_numpy_dtype(np_dtype).name.capitalize()
 
 
-def _legacy(np_dtype) -> str:
-    return {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
-            "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-            "bool": "Bool", "complex64": "ComplexFloat",
-            "complex128": "ComplexDouble"}.get(D.from_numpy_dtype(np_dtype).name, str(np_dtype))
+_legacy = D.legacy_name
 
 
 def _is_float(x) -> bool:
     return x.dtype.kind in "fcV"
 
 
-class _errstate:
-    """numpy.errstate(all='ignore') on cpu: PyTorch never warns on inf/nan results."""
-
-    __slots__ = ("xp", "prev")
-
-    def __init__(self, xp):
-        self.xp = xp
-
-    def __enter__(self):
-        if self.xp is np:
-            self.prev = np.seterr(all="ignore")
-
-    def __exit__(self, *exc):
-        if self.xp is np:
-            np.seterr(**self.prev)
+_errstate = errstate
 
 
 def _upcast(x):
@@ -202,45 +185,9 @@ def _put_along(g, idx, dim, shape, unique):
     return apply(_PutAlong, g, idx, dim=dim, shape=tuple(shape), unique=unique)
 
 
-class _Flip(Op):
-    """Reverse along dim (a copy, so that gradients never alias)."""
-    name = "flip"
-
-    @staticmethod
-    def forward(ctx, x, *, dim):
-        ctx.dim = dim
-        return ctx.xp.ascontiguousarray(ctx.xp.flip(x, axis=dim))
-
-    @staticmethod
-    def backward(ctx, grad):
-        return apply(_Flip, grad, dim=ctx.dim)
-
-
 def _flip(t, dim):
-    return apply(_Flip, t, dim=dim)
-
-
-class _Concat(Op):
-    """Concatenation along dim (for diff's prepend/append)."""
-    name = "cat"
-    promote = "same"
-
-    @staticmethod
-    def forward(ctx, *arrays, dim):
-        ctx.dim = dim
-        return ctx.xp.concatenate(arrays, axis=dim)
-
-    @staticmethod
-    def backward(ctx, grad):
-        from .index import getitem
-        grads = []
-        start = 0
-        for shape in ctx.in_shapes:
-            n = shape[ctx.dim]
-            index = (slice(None),) * ctx.dim + (slice(start, start + n),)
-            grads.append(getitem(grad, index))
-            start += n
-        return tuple(grads)
+    from .shape import flip
+    return flip(t, (dim,))
 
 
 def _accumulate(xp, ufunc_name, x, axis):
@@ -1767,7 +1714,11 @@ def diff(input, n=1, dim=-1, prepend=None, append=None, *, out=None):
         if t.ndim != ndim:
             raise RuntimeError(f"diff expects prepend or append to be the same dimension as "
                                f"input, got {t.ndim} and {ndim}")
-    x = apply(_Concat, *parts, dim=d) if len(parts) > 1 else input
+    if len(parts) > 1:
+        from .shape import cat
+        x = cat(parts, d)
+    else:
+        x = input
     for _ in range(n):
         hi = getitem(x, _slice_along(ndim, d, slice(1, None)))
         lo = getitem(x, _slice_along(ndim, d, slice(None, -1)))
