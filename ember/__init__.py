@@ -6,7 +6,9 @@ from . import _dtype
 from ._device import device, get_default_device, set_default_device
 from ._dtype import (bfloat16, bool, complex64, complex128, dtype, float16, float32, float64,
                      get_default_dtype, int8, int16, int32, int64, promote_types, result_type,
-                     set_default_dtype, uint8, can_cast)
+                     set_default_dtype, uint8, can_cast, finfo, iinfo)
+from ._layout import *  # noqa: F401,F403
+from ._tensortype import CPU_TYPES as _CPU_TYPES
 from ._tensor import Size, Tensor
 from . import ops as _ops  # noqa: F401  (attaches Tensor methods)
 from . import autograd
@@ -24,7 +26,7 @@ from .ops.scatter_views import *  # noqa: F401,F403
 from .ops.signal import *  # noqa: F401,F403
 from .ops.stats import *  # noqa: F401,F403
 from .backends.interop import from_dlpack
-from . import accelerator, cuda, fft, linalg, random, testing
+from . import accelerator, backends, cuda, fft, linalg, random, testing, version
 from . import nn
 # nn ops that PyTorch also has in its top namespace with the same signature (others, such as
 # torch.batch_norm or torch.embedding, take their arguments in another order: not re-exported).
@@ -48,4 +50,10 @@ long = int64
 cfloat = complex64
 cdouble = complex128
 
-__version__ = "0.1.0"
+globals().update(_CPU_TYPES)   # FloatTensor, LongTensor, ... (legacy constructors)
+
+# Constants of the torch namespace.
+import math as _math
+pi, e, inf, nan, newaxis = _math.pi, _math.e, _math.inf, _math.nan, None
+
+__version__ = version.__version__

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import math
 
 import ml_dtypes
 import numpy as np
@@ -10,7 +11,7 @@ import numpy as np
 __all__ = [
     "dtype", "bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16",
     "float32", "float64", "complex64", "complex128", "promote_types", "result_type",
-    "get_default_dtype", "set_default_dtype", "can_cast",
+    "get_default_dtype", "set_default_dtype", "can_cast", "finfo", "iinfo",
 ]
 
 # Category ranks: bool < integer < floating < complex.
@@ -240,3 +241,60 @@ def set_default_dtype(d) -> None:
     if not d.is_floating_point:
         raise TypeError(f"only floating-point types are supported as the default type, got {d}")
     _default[0] = d
+
+
+# -- finfo / iinfo -----------------------------------------------------------------------------
+
+class finfo:
+    """Machine limits of a floating dtype (``torch.finfo``); complex dtypes give their real
+    part's limits, no argument gives the default dtype's."""
+
+    __hash__ = None   # as in PyTorch: comparable, not hashable
+
+    def __init__(self, type=None):  # noqa: A002  (PyTorch's parameter name)
+        d = get_default_dtype() if type is None else to_dtype(type)
+        if not (d.is_floating_point or d.is_complex):
+            raise TypeError("torch.finfo() requires a floating point input type. Use "
+                            "torch.iinfo to handle 'torch.finfo'")
+        d = d.to_real()
+        info = ml_dtypes.finfo(d.np) if d is bfloat16 else np.finfo(d.np)
+        self.bits = builtins.int(info.bits)
+        self.eps = builtins.float(info.eps)
+        self.max = builtins.float(info.max)
+        self.min = builtins.float(info.min)
+        self.tiny = self.smallest_normal = builtins.float(info.smallest_normal)
+        self.resolution = 10.0 ** -builtins.int(-math.log10(self.eps))  # in double, as torch
+        self.dtype = d.name
+
+    def __eq__(self, other):
+        return type(other) is finfo and other.dtype == self.dtype
+
+    def __repr__(self) -> str:
+        return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, "
+                f"eps={self.eps:g}, smallest_normal={self.smallest_normal:g}, "
+                f"tiny={self.tiny:g}, dtype={self.dtype})")
+
+
+class iinfo:
+    """Machine limits of an integer dtype (``torch.iinfo``)."""
+
+    __hash__ = None
+
+    def __init__(self, type):  # noqa: A002
+        d = to_dtype(type)
+        if d is bool:
+            raise TypeError("torch.bool is not supported by torch.iinfo")
+        if d._category != _INT:
+            raise TypeError("torch.iinfo() requires an integer input type. Use torch.finfo to "
+                            "handle 'torch.iinfo'")
+        info = np.iinfo(d.np)
+        self.bits = builtins.int(info.bits)
+        self.max = builtins.int(info.max)
+        self.min = builtins.int(info.min)
+        self.dtype = d.name
+
+    def __eq__(self, other):
+        return type(other) is iinfo and other.dtype == self.dtype
+
+    def __repr__(self) -> str:
+        return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"

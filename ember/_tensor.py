@@ -9,6 +9,7 @@ import numpy as np
 
 from . import _dtype as D
 from ._device import CPU, device_of
+from ._layout import strided as _strided
 
 __all__ = ["Tensor", "Size"]
 
@@ -130,7 +131,7 @@ class Tensor:
     is_sparse = False
     is_quantized = False
     is_mkldnn = False
-    layout = "torch.strided"
+    layout = _strided
 
     @property
     def ndim(self) -> int:

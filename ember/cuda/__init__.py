@@ -6,6 +6,7 @@ without a GPU or without CuPy; the others need a CUDA device, like PyTorch's.
 
 from __future__ import annotations
 
+from .._tensortype import CUDA_TYPES
 from ..backends import cupy_backend
 
 __all__ = ["is_available", "device_count", "current_device", "set_device", "synchronize",
@@ -172,3 +173,6 @@ def mem_get_info(device=None) -> tuple[int, int]:
     with cp.cuda.Device(_index(device)):
         free, total = cp.cuda.runtime.memGetInfo()
     return int(free), int(total)
+
+
+globals().update(CUDA_TYPES)   # ember.cuda.FloatTensor, ... (legacy constructors)

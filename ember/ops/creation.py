@@ -930,6 +930,9 @@ def _cast(dtype):
 def _type(self, dtype=None, non_blocking=False, **kwargs):
     if dtype is None:
         return f"torch.{'cuda.' if self.is_cuda else ''}{_LEGACY[self.dtype.name]}Tensor"
+    from .._tensortype import tensortype
+    if isinstance(dtype, tensortype):
+        dtype = f"{dtype.__module__}.{dtype.__name__}"
     if isinstance(dtype, str):
         name = dtype.rsplit(".", 1)[-1].replace("Tensor", "")
         inv = {v: k for k, v in _LEGACY.items()}

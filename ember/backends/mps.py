@@ -1,0 +1,9 @@
+"""``torch.backends.mps``: ember has no Metal backend."""
+
+
+def is_available() -> bool:
+    return False
+
+
+def is_built() -> bool:
+    return False
