@@ -13,6 +13,7 @@ from . import (  # noqa: F401
     conv,
     creation,
     elementwise,
+    foreach,
     index,
     linalg,
     loss,
