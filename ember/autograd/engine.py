@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import _dispatch
+from .. import _autocast, _dispatch
 from .._dispatch import AccumulateGrad, Node, grad_edge
 from .._tensor import Tensor
 from .grad_mode import flags as _anomaly_flags
@@ -131,6 +131,9 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
     prev_mode = _grad_state.enabled
     _grad_state.enabled = bool(create_graph)
     fast = captures is None and not _anomaly_flags.anomaly
+    amp_regions = None
+    if _autocast.active[0]:     # backward runs each op in its forward's dtype: no autocast
+        amp_regions, _autocast.state.dtypes = _autocast.state.dtypes, {}
     try:
         while ready:
             node = ready.pop()
@@ -175,6 +178,8 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                     ready.append(nxt)
     finally:
         _grad_state.enabled = prev_mode
+        if amp_regions is not None:
+            _autocast.state.dtypes = amp_regions
     if captures is not None:
         return results
     return None

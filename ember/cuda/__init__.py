@@ -176,3 +176,4 @@ def mem_get_info(device=None) -> tuple[int, int]:
 
 
 globals().update(CUDA_TYPES)   # ember.cuda.FloatTensor, ... (legacy constructors)
+from . import amp  # noqa: E402,F401  (torch.cuda.amp)

@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 
+from .._autocast import policy as _amp
 from .._dispatch import Op, apply, apply_inplace
 from .._errors import wrap_dim
 from ..backends import numpy_backend
@@ -525,6 +526,7 @@ def glu(input, dim: int = -1):
     return a * _ew.sigmoid(b)
 
 
+@_amp("lower")
 def prelu(input, weight):
     """x if x > 0 else weight * x, with one weight per channel (dim 1) or a single weight.
 

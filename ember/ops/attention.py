@@ -17,6 +17,7 @@ import warnings
 import numpy as np
 
 from .. import _dtype as D
+from .._autocast import policy as _amp
 from .._dispatch import Op, apply
 from .._tensor import Tensor
 from ..autograd.grad_mode import state as _grad_state
@@ -262,6 +263,7 @@ def _dropout_multiplier(shape, p: float, like):
     return keep.div_(1.0 - p)
 
 
+@_amp("lower")
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: float = 0.0,
                                  is_causal: bool = False, *, scale: float | None = None,
                                  enable_gqa: bool = False):

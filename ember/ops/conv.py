@@ -19,6 +19,7 @@ import warnings
 
 import numpy as np
 
+from .._autocast import policy as _amp
 from .._dispatch import Op, apply
 from .._errors import fmt_shape
 
@@ -112,6 +113,8 @@ class Linear(Op):
     @staticmethod
     def backward(ctx, grad):
         x, w = ctx.saved_tensors
+        if grad.dtype != w.dtype:       # half inputs: forward ran on float32 copies (upcast)
+            grad = grad.to(w.dtype)
         need = ctx.needs_input_grad
         gx = grad.matmul(w) if need[0] else None
         gw = gb = None
@@ -137,6 +140,7 @@ def _check_same_dtype(op, *tensors):
                            f"must have the same dtype), but got {names}")
 
 
+@_amp("lower")
 def linear(input, weight, bias=None):
     """y = input @ weight.T + bias.
 
@@ -176,6 +180,7 @@ def _out_f(w) -> int:
     return w.shape[0] if w.ndim == 2 else 1
 
 
+@_amp("promote")
 def bilinear(input1, input2, weight, bias=None):
     """y[..., o] = sum_ij input1[..., i] weight[o, i, j] input2[..., j] + bias[o].
 
@@ -567,6 +572,7 @@ def _convnd(op, d, input, weight, bias, stride, padding, dilation, groups):
     return y.squeeze(0) if unbatched else y
 
 
+@_amp("lower")
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """1-D convolution (cross-correlation) over (N, C, L) or (C, L).
 
@@ -583,6 +589,7 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _convnd("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
 
 
+@_amp("lower")
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D convolution (cross-correlation) over (N, C, H, W) or (C, H, W).
 
@@ -593,6 +600,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _convnd("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
 
 
+@_amp("lower")
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """3-D convolution (cross-correlation) over (N, C, D, H, W) or (C, D, H, W)."""
     return _convnd("conv3d", 3, input, weight, bias, stride, padding, dilation, groups)
@@ -644,6 +652,7 @@ def _conv_transposend(op, d, input, weight, bias, stride, padding, output_paddin
     return y.squeeze(0) if unbatched else y
 
 
+@_amp("lower")
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
                      dilation=1):
     """1-D transposed convolution ("deconvolution"): the gradient of conv1d w.r.t. its input.
@@ -655,6 +664,7 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
                              output_padding, groups, dilation)
 
 
+@_amp("lower")
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
                      dilation=1):
     """2-D transposed convolution: the gradient of conv2d w.r.t. its input.
@@ -666,6 +676,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
                              output_padding, groups, dilation)
 
 
+@_amp("lower")
 def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
                      dilation=1):
     """3-D transposed convolution: the gradient of conv3d w.r.t. its input."""

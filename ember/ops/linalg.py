@@ -19,6 +19,7 @@ from collections import namedtuple
 import numpy as _np
 
 from .. import _dtype as D
+from .._autocast import policy as _amp
 from .._dispatch import Op, _legacy_name, apply
 from .._errors import fmt_shape, wrap_dim
 from ._broadcast import sum_to
@@ -225,6 +226,7 @@ class Matmul(Op):
 _MM_DTYPE = "expected m1 and m2 to have the same dtype, but got: {la} != {lb}"
 
 
+@_amp("lower")
 def matmul(input, other, *, out=None):
     """Matrix product with batch broadcasting (``@``); both operands must share a dtype.
 
@@ -239,6 +241,7 @@ def matmul(input, other, *, out=None):
     return _out(apply(Matmul, input, other), out)
 
 
+@_amp("lower")
 def mm(input, mat2, *, out=None):
     """Product of two matrices (2-D only, no broadcasting)."""
     if input.ndim != 2:
@@ -248,6 +251,7 @@ def mm(input, mat2, *, out=None):
     return matmul(input, mat2, out=out)
 
 
+@_amp("lower")
 def bmm(input, mat2, *, out=None):
     """Batched matrix product of (b, n, m) and (b, m, p) tensors (no broadcasting)."""
     if input.ndim != 3:
@@ -261,6 +265,7 @@ def bmm(input, mat2, *, out=None):
     return matmul(input, mat2, out=out)
 
 
+@_amp("lower")
 def mv(input, vec, *, out=None):
     """Matrix-vector product: (n, m) @ (m,) -> (n,)."""
     if input.ndim != 2 or vec.ndim != 1:
@@ -284,30 +289,35 @@ def _scaled_add(input, prod, beta, alpha):
     return input + prod
 
 
+@_amp("lower")
 def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
     """beta * input + alpha * (mat1 @ mat2); input broadcasts to the product's shape."""
     from .elementwise import _out
     return _out(_scaled_add(input, mm(mat1, mat2), beta, alpha), out)
 
 
+@_amp("lower")
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     """beta * input + alpha * sum_b(batch1[b] @ batch2[b])."""
     from .elementwise import _out
     return _out(_scaled_add(input, bmm(batch1, batch2).sum(0), beta, alpha), out)
 
 
+@_amp("lower")
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     """beta * input + alpha * (batch1 @ batch2), batched."""
     from .elementwise import _out
     return _out(_scaled_add(input, bmm(batch1, batch2), beta, alpha), out)
 
 
+@_amp("lower")
 def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
     """beta * input + alpha * (mat @ vec)."""
     from .elementwise import _out
     return _out(_scaled_add(input, mv(mat, vec), beta, alpha), out)
 
 
+@_amp("lower")
 def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
     """beta * input + alpha * outer(vec1, vec2)."""
     from .elementwise import _out
@@ -335,6 +345,7 @@ def outer(input, vec2, *, out=None):
 ger = outer
 
 
+@_amp("promote")
 def dot(input, other, *, out=None):
     """Inner product of two 1-D tensors of the same dtype and length."""
     if input.ndim != 1 or other.ndim != 1:
@@ -612,6 +623,8 @@ class Einsum(Op):
     @staticmethod
     def backward(ctx, grad):
         arrays = ctx.saved_tensors
+        if grad.dtype != arrays[0].dtype and grad.dtype is not D.bool:
+            grad = grad.to(arrays[0].dtype)     # half inputs ran on float32 copies (upcast)
         need = ctx.needs_input_grad
         grads = []
         for i, letters in enumerate(ctx.ins):
@@ -678,6 +691,7 @@ def _sublist_equation(args):
     return eq, operands
 
 
+@_amp("lower")
 def einsum(*args):
     """Einstein summation: ``einsum("ij,jk->ik", a, b)``; ellipses, implicit output (letters
     that appear once, sorted), operands as a list, and the sublist form are all accepted.
@@ -771,6 +785,7 @@ def linalg_cross(input, other, *, dim=-1, out=None):
 
 # -- multi_dot / chain_matmul / matrix_power ---------------------------------------------------
 
+@_amp("lower")
 def multi_dot(tensors, *, out=None):
     """Product of several matrices in the cheapest order; the first may be 1-D (a row) and
     the last 1-D (a column)."""
@@ -832,6 +847,7 @@ def _chain(mats):
     return build(0, n - 1)
 
 
+@_amp("lower")
 def chain_matmul(*matrices, out=None):
     """Product of 2-D matrices (deprecated in torch for linalg.multi_dot)."""
     from .elementwise import _out
@@ -1097,6 +1113,7 @@ def vecdot(x, y, *, dim=-1, out=None):
     return _out((_c(x) * y).sum(dim), out)
 
 
+@_amp("fp32")
 def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     """Pairwise p-norm distances between the rows of x1 (..., P, M) and x2 (..., R, M)."""
     if x1.ndim < 2 or x2.ndim < 2:

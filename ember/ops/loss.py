@@ -16,6 +16,7 @@ import warnings
 import numpy as np
 
 from .. import _dtype as D
+from .._autocast import policy as _amp
 from .._dispatch import Op, apply
 from .._errors import fmt_shape
 from ..autograd.grad_mode import no_grad
@@ -93,6 +94,7 @@ def _weighted(loss, weight, input, reduction, mean_by_weight=True):
 
 # -- regression losses -----------------------------------------------------------------------
 
+@_amp("fp32")
 def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean",
             weight=None):
     """Mean (or sum) absolute error |input - target|.
@@ -119,6 +121,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mea
     return _reduce(loss, reduction)
 
 
+@_amp("fp32")
 def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "mean",
              weight=None):
     """Mean (or sum) squared error (input - target) ** 2."""
@@ -131,6 +134,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "me
     return _reduce(loss, reduction)
 
 
+@_amp("fp32")
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean",
                    beta: float = 1.0):
     """0.5 * d**2 / beta where |d| < beta, else |d| - 0.5 * beta (d = input - target)."""
@@ -146,6 +150,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str
     return _reduce(loss, reduction)
 
 
+@_amp("fp32")
 def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0, weight=None):
     """0.5 * d**2 where |d| < delta, else delta * (|d| - 0.5 * delta)."""
     _size_warning(input, target)
@@ -425,6 +430,7 @@ class _CrossEntropyBackward(Op):
         return g_grad, g_logp
 
 
+@_amp("fp32")
 def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = -100,
              reduce=None, reduction: str = "mean"):
     """Negative log likelihood of class indices under log-probabilities ``input``.
@@ -446,6 +452,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = 
     return apply(NllLoss, *args, ignore_index=int(ignore_index), reduction=reduction)
 
 
+@_amp("fp32")
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index: int = -100,
                   reduce=None, reduction: str = "mean", label_smoothing: float = 0.0):
     """Cross entropy between softmax(input) over dim 1 and class indices or probabilities.
@@ -519,6 +526,7 @@ class BinaryCrossEntropy(Op):
         return gx, gt
 
 
+@_amp("fp32")
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
                          reduction: str = "mean"):
     """Binary cross entropy between probabilities ``input`` and ``target`` (same shape).
@@ -540,6 +548,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     return _reduce(loss, reduction)
 
 
+@_amp("fp32")
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None,
                                      reduce=None, reduction: str = "mean", pos_weight=None):
     """Binary cross entropy of sigmoid(input), computed stably from the logits.
@@ -563,6 +572,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
 
 # -- divergences and likelihoods --------------------------------------------------------------
 
+@_amp("fp32")
 def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean",
            log_target: bool = False):
     """Kullback-Leibler divergence: target * (log(target) - input), input in log space.
@@ -589,6 +599,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean
     return _reduce(loss, reduction)
 
 
+@_amp("fp32")
 def poisson_nll_loss(input, target, log_input: bool = True, full: bool = False,
                      size_average=None, eps: float = 1e-8, reduce=None,
                      reduction: str = "mean"):
@@ -638,6 +649,7 @@ def gaussian_nll_loss(input, target, var, full: bool = False, eps: float = 1e-6,
 
 # -- margin and embedding losses -----------------------------------------------------------------
 
+@_amp("fp32")
 def cosine_embedding_loss(input1, input2, target, margin: float = 0, size_average=None,
                           reduce=None, reduction: str = "mean"):
     """1 - cos(x1, x2) where target is 1; max(0, cos(x1, x2) - margin) where it is -1."""
@@ -661,6 +673,7 @@ def cosine_embedding_loss(input1, input2, target, margin: float = 0, size_averag
     return _reduce(pos + neg, reduction)
 
 
+@_amp("fp32")
 def margin_ranking_loss(input1, input2, target, margin: float = 0, size_average=None,
                         reduce=None, reduction: str = "mean"):
     """max(0, -target * (input1 - input2) + margin)."""
@@ -673,6 +686,7 @@ def margin_ranking_loss(input1, input2, target, margin: float = 0, size_average=
     return _reduce(loss, reduction)
 
 
+@_amp("fp32")
 def hinge_embedding_loss(input, target, margin: float = 1.0, size_average=None, reduce=None,
                          reduction: str = "mean"):
     """x where target is 1, max(0, margin - x) where target is -1."""
@@ -682,6 +696,7 @@ def hinge_embedding_loss(input, target, margin: float = 1.0, size_average=None, 
     return _reduce(margin_part + self_part, reduction)
 
 
+@_amp("fp32")
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction: str = "mean"):
     """log(1 + exp(-target * input)), the two-class logistic loss."""
     reduction = _reduction(size_average, reduce, reduction)
@@ -702,6 +717,7 @@ def _check_triplet_dims(anchor, positive, negative):
             f"of dimensions, but got: anchor {a}D, positive {p}D, and negative {n}D inputs")
 
 
+@_amp("fp32")
 def triplet_margin_loss(anchor, positive, negative, margin: float = 1.0, p: float = 2,
                         eps: float = 1e-6, swap: bool = False, size_average=None, reduce=None,
                         reduction: str = "mean"):
@@ -740,6 +756,7 @@ def _class_input(name, input, target):
     return input
 
 
+@_amp("fp32")
 def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0, weight=None,
                       size_average=None, reduce=None, reduction: str = "mean"):
     """Multi-class hinge loss: sum over j != y of max(0, margin - x[y] + x[j]) ** p / C."""
@@ -776,6 +793,7 @@ def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0, weight=Non
     return _reduce(loss, reduction)
 
 
+@_amp("fp32")
 def multilabel_margin_loss(input, target, size_average=None, reduce=None,
                            reduction: str = "mean"):
     """Multi-label hinge loss. Each row of ``target`` lists class indices up to the first -1;
@@ -961,6 +979,7 @@ def _lengths(xp, value, name, n):
     return arr
 
 
+@_amp("fp32")
 def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank: int = 0,
              reduction: str = "mean", zero_infinity: bool = False):
     """Connectionist Temporal Classification loss.

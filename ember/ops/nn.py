@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 
 from .. import _dtype as D
+from .._autocast import policy as _amp
 from .._dispatch import Op, apply
 from .._errors import wrap_dim
 
@@ -85,6 +86,7 @@ def _stack_or_dtype(_stacklevel, dtype):
     return dtype
 
 
+@_amp("fp32")
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
     """softmax along dim: non-negative values summing to 1.
 
@@ -101,6 +103,7 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):
     return apply(Softmax, _float_input(input, dtype), dim=dim)
 
 
+@_amp("fp32")
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     """log(softmax(input)) along dim, without the loss of precision of composing them."""
     dtype = _stack_or_dtype(_stacklevel, dtype)

@@ -16,6 +16,7 @@ import warnings
 import numpy as np
 
 from .. import _dtype as D
+from .._autocast import policy as _amp
 from .._dispatch import Op, apply
 from .._errors import fmt_shape, wrap_dim
 from .._tensor import Tensor
@@ -441,6 +442,7 @@ def _check_normalized(op, input, shape, weight, bias):
                                f"{list(t.shape)} and normalized_shape = {list(shape)}")
 
 
+@_amp("fp32")
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Layer normalization over the last ``len(normalized_shape)`` dimensions.
 
@@ -464,6 +466,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     return apply(LayerNorm, input, weight, bias, k=len(shape), eps=eps)
 
 
+@_amp("fp32")
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """Group normalization: channels (dim 1) split into ``num_groups`` groups, each sample's
     group normalised, then a per-channel affine transform.
@@ -1210,6 +1213,7 @@ def _clamp_value_only(t, eps):
     return t + (td.clamp_min(eps) - td)
 
 
+@_amp("fp32")
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     """Cosine of the angle between x1 and x2 along dim (broadcasting); each is divided by its
     norm (clamped at eps) first, which keeps the result in [-1, 1].

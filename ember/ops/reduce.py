@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from .. import _dtype as D
+from .._autocast import policy as _amp
 from .._dispatch import Op, apply, apply_inplace
 from .._errors import fmt_shape, wrap_dim
 from ..backends.numpy_backend import errstate
@@ -389,6 +390,7 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     return _out(total / count.to(total.dtype), out)
 
 
+@_amp("fp32")
 def prod(input, dim=None, keepdim=False, *, dtype=None, out=None):
     """Product of elements over dim (all when None); integers and bools give int64.
 
@@ -990,6 +992,7 @@ def _scan_dim(op, input, dim):
     return wrap_dim(op, dim, input._data.ndim)
 
 
+@_amp("fp32")
 def cumsum(input, dim, *, dtype=None, out=None):
     """Running sum along dim.
 
@@ -1003,6 +1006,7 @@ def cumsum(input, dim, *, dtype=None, out=None):
     return _out(apply(CumSum, input, dim=_scan_dim("cumsum", input, dim), dtype=npd), out)
 
 
+@_amp("fp32")
 def cumprod(input, dim, *, dtype=None, out=None):
     """Running product along dim.
 

@@ -22,6 +22,7 @@ Note [Fused step backward]
 
 from __future__ import annotations
 
+from .._autocast import policy as _amp
 from .._dispatch import Op, apply
 from .._tensor import Tensor
 from ..autograd.grad_mode import state as _grad_state
@@ -244,6 +245,7 @@ def _rnn_cell(name, nonlinearity, input, hx, w_ih, w_hh, b_ih, b_hh):
     return out.squeeze(0) if squeeze else out
 
 
+@_amp("lower")
 def rnn_tanh_cell(input: Tensor, hx: Tensor, w_ih: Tensor, w_hh: Tensor,
                   b_ih: Tensor | None = None, b_hh: Tensor | None = None) -> Tensor:
     """One Elman RNN step: tanh(input @ w_ih.T + b_ih + hx @ w_hh.T + b_hh).
@@ -267,6 +269,7 @@ def rnn_tanh_cell(input: Tensor, hx: Tensor, w_ih: Tensor, w_hh: Tensor,
     return _rnn_cell("rnn_tanh_cell", "tanh", input, hx, w_ih, w_hh, b_ih, b_hh)
 
 
+@_amp("lower")
 def rnn_relu_cell(input: Tensor, hx: Tensor, w_ih: Tensor, w_hh: Tensor,
                   b_ih: Tensor | None = None, b_hh: Tensor | None = None) -> Tensor:
     """One Elman RNN step with relu: relu(input @ w_ih.T + b_ih + hx @ w_hh.T + b_hh).
@@ -283,6 +286,7 @@ def rnn_relu_cell(input: Tensor, hx: Tensor, w_ih: Tensor, w_hh: Tensor,
     return _rnn_cell("rnn_relu_cell", "relu", input, hx, w_ih, w_hh, b_ih, b_hh)
 
 
+@_amp("lower")
 def lstm_cell(input: Tensor, hx, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None = None,
               b_hh: Tensor | None = None):
     """One LSTM step.
@@ -313,6 +317,7 @@ def lstm_cell(input: Tensor, hx, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None
     return (h.squeeze(0), c.squeeze(0)) if squeeze else (h, c)
 
 
+@_amp("lower")
 def gru_cell(input: Tensor, hx: Tensor, w_ih: Tensor, w_hh: Tensor,
              b_ih: Tensor | None = None, b_hh: Tensor | None = None) -> Tensor:
     """One GRU step (gate chunks r, z, n, as PyTorch).
@@ -736,6 +741,7 @@ def _sequence(mode, args):
     return (out, h, c) if mode == "LSTM" else (out, h)
 
 
+@_amp("lower")
 def lstm(*args):
     """A multi-layer LSTM over a whole sequence, like ``torch.lstm``.
 
@@ -761,6 +767,7 @@ def lstm(*args):
     return _sequence("LSTM", args)
 
 
+@_amp("lower")
 def gru(*args):
     """A multi-layer GRU over a whole sequence, like ``torch.gru`` (same overloads as
     ``lstm``, with hx a single tensor).
@@ -780,6 +787,7 @@ def gru(*args):
     return _sequence("GRU", args)
 
 
+@_amp("lower")
 def rnn_tanh(*args):
     """A multi-layer Elman RNN (tanh) over a whole sequence, like ``torch.rnn_tanh``.
 
@@ -798,6 +806,7 @@ def rnn_tanh(*args):
     return _sequence("tanh", args)
 
 
+@_amp("lower")
 def rnn_relu(*args):
     """A multi-layer Elman RNN (relu) over a whole sequence, like ``torch.rnn_relu``.
 
