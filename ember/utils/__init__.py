@@ -1,1 +1,3 @@
 """Utilities: hooks, data loading, checkpoints."""
+
+from . import checkpoint  # noqa: F401
