@@ -63,7 +63,9 @@ def _discover(roots):
 
 
 def _needed(roots, targets, seen):
-    """Nodes on a path from a root to a target (the only ones autograd.grad must run)."""
+    """Nodes on a path from a root to a target, the target itself excluded unless it lies on
+    the path to another: the only nodes autograd.grad must run (a non-leaf target's own node
+    does not run, so what it saved stays for a later backward)."""
     # Reverse the reachable graph, then walk back from the targets.
     parents = {}
     for node in seen:
@@ -72,7 +74,6 @@ def _needed(roots, targets, seen):
                 parents.setdefault(nxt, []).append(node)
     needed = set()
     stack = [t for t in targets if t in seen]
-    needed.update(stack)
     while stack:
         node = stack.pop()
         for p in parents.get(node, ()):

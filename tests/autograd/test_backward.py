@@ -93,6 +93,19 @@ def test_grad_grad_outputs_and_tuple_results_match_torch():
     assert_close(res[0][1], res[1][1])
 
 
+def test_grad_wrt_non_leaf_does_not_run_its_node():
+    # Only nodes between the outputs and the inputs run: h's own node keeps what it saved,
+    # so a later backward through h works (as in PyTorch).
+    x = ember.randn(3, requires_grad=True)
+    h = x.exp()
+    g = h * 2
+    gg, gh = ember.autograd.grad((g * g).sum(), (g, h))
+    np.testing.assert_allclose(gg.numpy(), 2 * g.detach().numpy(), rtol=1e-6)
+    np.testing.assert_allclose(gh.numpy(), 4 * g.detach().numpy(), rtol=1e-6)
+    h.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.exp(x.detach().numpy()), rtol=1e-6)
+
+
 def test_grad_allow_unused():
     a, b = _leaves(ember, A, B)
     y = (a * 2).sum()
