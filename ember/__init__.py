@@ -29,6 +29,7 @@ from .ops.stats import *  # noqa: F401,F403
 from .backends.interop import from_dlpack
 from . import accelerator, backends, cuda, fft, linalg, random, testing, version
 from . import nn
+from .multiprocessing import reductions as _mp_reductions  # noqa: F401  (Queue pickling)
 # nn ops that PyTorch also has in its top namespace with the same signature (others, such as
 # torch.batch_norm or torch.embedding, take their arguments in another order: not re-exported).
 from .nn.functional import (adaptive_avg_pool1d, adaptive_max_pool1d, alpha_dropout,

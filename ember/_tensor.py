@@ -332,6 +332,18 @@ class Tensor:
             raise TypeError(f"data must be a Tensor, got {type(value).__name__}")
         self._data = value._data
 
+    def share_memory_(self) -> Tensor:
+        """Move the data to shared memory in place (no-op on cuda or if shared); returns self.
+        Other tensors that shared the old memory (except a view's base) do not follow: see
+        Note [share_memory_ and views] in ember/multiprocessing/reductions.py."""
+        from .multiprocessing.reductions import share_memory_
+        return share_memory_(self)
+
+    def is_shared(self) -> bool:
+        """Whether the data is in shared memory (always True for cuda tensors)."""
+        from .multiprocessing.reductions import is_shared
+        return is_shared(self)
+
     # -- conversion ------------------------------------------------------------------------
 
     def numpy(self, *, force: bool = False) -> np.ndarray:
