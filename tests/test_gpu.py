@@ -403,3 +403,12 @@ def test_dlpack_with_torch_cuda():
     assert e.is_cuda and e.data_ptr() == tt.data_ptr()
     back = torch.from_dlpack(ember.arange(3.0, device="cuda"))
     assert back.is_cuda and back.cpu().tolist() == [0.0, 1.0, 2.0]
+
+
+def test_pin_memory_copies_into_pinned_host_memory():
+    x = ember.arange(6.0).reshape(2, 3)
+    assert not x.is_pinned()
+    p = x.pin_memory()
+    assert p.is_pinned() and p.pin_memory() is p and p.device.type == "cpu"
+    np.testing.assert_array_equal(p.numpy(), x.numpy())
+    np.testing.assert_array_equal(p.to("cuda", non_blocking=True).cpu().numpy(), x.numpy())

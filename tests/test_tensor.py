@@ -596,3 +596,11 @@ def test_dtype_of_tensors_is_the_singleton():
     assert ember.tensor([1]).dtype is ember.int64
     assert ember.tensor([True]).dtype is ember.bool
     assert ember.ones(2, dtype=ember.double).dtype is ember.float64
+
+
+@pytest.mark.skipif(ember.cuda.is_available(), reason="checks the no-CUDA error")
+def test_pin_memory_needs_an_accelerator():
+    x = ember.ones(2)
+    assert x.is_pinned() is False
+    with pytest.raises(RuntimeError, match="Cannot access accelerator device"):
+        x.pin_memory()

@@ -958,6 +958,40 @@ def _cuda(self, device=None, non_blocking=False, memory_format=None):
     return to(self, device)
 
 
+def _pinned_root(arr):
+    """The pinned host allocation an array views, or None."""
+    while isinstance(arr, np.ndarray):
+        arr = arr.base
+    return arr if type(arr).__name__ == "PinnedMemoryPointer" else None
+
+
+def is_pinned(self, device=None) -> bool:
+    """Whether the data is in page-locked host memory (from ``pin_memory()``)."""
+    from ..backends import cupy_backend
+    return (type(self._data) is np.ndarray and cupy_backend.initialized()
+            and _pinned_root(self._data) is not None)
+
+
+def pin_memory(self, device=None):
+    """A copy in page-locked host memory (CuPy's pinned allocator), so ``.to('cuda',
+    non_blocking=True)`` can overlap with compute; self when already pinned. Needs CUDA."""
+    from ..backends import cupy_backend
+    if type(self._data) is not np.ndarray:
+        raise RuntimeError(f"cannot pin '{self.type()}' only dense CPU tensors can be pinned")
+    if not cupy_backend.available():
+        raise RuntimeError("Cannot access accelerator device when none is available.")
+    if is_pinned(self):
+        return self
+    if self._rg:
+        raise RuntimeError("pin_memory: ember pins tensors that do not require grad (pin the "
+                           "data, e.g. x.detach().pin_memory())")
+    import cupyx
+    cupy_backend.load()
+    pinned = cupyx.empty_pinned(self._data.shape, dtype=self._data.dtype)
+    pinned[...] = self._data
+    return Tensor._make(pinned)
+
+
 def _new_tensor(self, data, *, dtype=None, device=None, requires_grad=False):
     return tensor(data.detach() if isinstance(data, Tensor) else data,
                   dtype=dtype or self.dtype, device=device or self.device,
@@ -978,7 +1012,8 @@ def _new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad=
 
 TENSOR_METHODS = {
     "to": to, "clone": clone, "copy_": copy_, "fill_": fill_, "zero_": zero_,
-    "cpu": _cpu, "cuda": _cuda, "type": _type,
+    "cpu": _cpu, "cuda": _cuda, "type": _type, "pin_memory": pin_memory,
+    "is_pinned": is_pinned,
     "float": _cast(D.float32), "double": _cast(D.float64), "half": _cast(D.float16),
     "bfloat16": _cast(D.bfloat16), "int": _cast(D.int32), "long": _cast(D.int64),
     "short": _cast(D.int16), "char": _cast(D.int8), "byte": _cast(D.uint8),
