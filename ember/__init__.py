@@ -40,6 +40,8 @@ from .nn.functional import (adaptive_avg_pool1d, adaptive_max_pool1d, alpha_drop
                             pairwise_distance, pdist, pixel_shuffle, pixel_unshuffle, prelu,
                             rrelu, rrelu_, selu, selu_, threshold, threshold_)
 from . import optim
+from . import serialization
+from .serialization import load, save
 from . import amp, cpu
 from .amp.autocast_mode import (autocast, get_autocast_dtype, is_autocast_enabled,
                                 set_autocast_dtype, set_autocast_enabled)
