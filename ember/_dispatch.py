@@ -223,7 +223,7 @@ class AccumulateGrad:
         self.metadata = {}
 
     def name(self) -> str:
-        return "AccumulateGrad"
+        return "torch::autograd::AccumulateGrad"   # PyTorch's name()
 
     def __repr__(self) -> str:
         return f"<AccumulateGrad object at {hex(id(self))}>"
@@ -273,6 +273,8 @@ def _resolve_saved(node, in_tensors, in_arrays, outs, raw_out):
             else:
                 resolved.append(("const", arr if not isinstance(arr, np.generic)
                                  else np.asarray(arr)))
+    if _anomaly_flags.saved_hooks and _grad_state.saved_hooks:
+        resolved = _pack_saved(resolved, outs)
     node._saved_resolved = resolved
     node._saved = None
 
@@ -288,11 +290,63 @@ def _check_version(node, vc, expected, t):
             "clone() the tensor before modifying it.")
 
 
+def _pack_saved(resolved, outs):
+    """Give each saved tensor to the innermost ``saved_tensors_hooks`` pack hook; the node keeps
+    what it returns and where the tensor sat in the graph (its gradient edge), not the tensor.
+    Backward gets the unpack hook's data, re-attached at that place (so a create_graph backward
+    still differentiates through saved values, as in PyTorch) and cast back to the dtype
+    forward computed in."""
+    pack, unpack = _grad_state.saved_hooks[-1]
+    Tensor = _Tensor
+    packed = []
+    for entry in resolved:
+        kind = entry[0]
+        if kind == "scalar":
+            packed.append(entry)
+        elif kind == "in":
+            t = entry[1]
+            edge = grad_edge(t) if t._rg else None
+            packed.append(("packed", pack(t), unpack, entry[4], edge))
+        elif kind == "out":
+            packed.append(("packed", pack(outs[entry[1]]), unpack, None, entry[1]))
+        else:
+            packed.append(("packed", pack(Tensor._make(entry[1])), unpack, None, None))
+    return packed
+
+
+def _unpack_hooked(node, entry):
+    _, value, unpack, np_dtype, edge = entry
+    t = unpack(value)
+    if not isinstance(t, _Tensor):
+        raise TypeError(f"Output of saved tensor unpack_hook expected to be a Tensor but got "
+                        f"result of type {type(t).__name__}")
+    if edge is not None:
+        r = _new(_Tensor)
+        r._data, r._rg, r.grad_fn = t._data, True, None
+        if type(edge) is int:                   # an output of this node
+            r.grad_fn = node
+            if edge:
+                r._out_nr = edge
+        elif type(edge[0]) is AccumulateGrad:   # a leaf: gradients reach it through its node
+            import weakref
+            r._accum_ref = weakref.ref(edge[0])
+        else:
+            r.grad_fn = edge[0]
+            if edge[1]:
+                r._out_nr = edge[1]
+        t = r
+    if np_dtype is not None and t._data.dtype != np_dtype:
+        return t.to(D.from_numpy_dtype(np_dtype))
+    return t
+
+
 def _unpack_saved(node, entry):
     Tensor = _Tensor
     kind = entry[0]
     if kind == "scalar":
         return entry[1]
+    if kind == "packed":
+        return _unpack_hooked(node, entry)
     if kind == "in":
         _, t, vc, expected, np_dtype = entry
         _check_version(node, vc, expected, t)

@@ -17,17 +17,17 @@ __all__ = ["backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "in
            "is_grad_enabled", "is_inference_mode_enabled", "detect_anomaly",
            "set_detect_anomaly", "is_anomaly_enabled", "gradcheck", "gradgradcheck",
            "GradcheckError", "Function", "FunctionCtx", "once_differentiable", "function",
-           "functional"]
+           "functional", "graph"]
 
 
-# function.py and functional.py build on _dispatch, which imports this package while it loads:
-# they are imported on first use (PEP 562).
+# function.py, functional.py and graph.py build on _dispatch, which imports this package while
+# it loads: they are imported on first use (PEP 562).
 _LAZY = {"Function": "function", "FunctionCtx": "function", "once_differentiable": "function"}
 
 
 def __getattr__(name):
     import importlib
-    if name in ("function", "functional"):
+    if name in ("function", "functional", "graph"):
         return importlib.import_module(f".{name}", __name__)
     if name in _LAZY:
         return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)

@@ -427,6 +427,8 @@ def _resolve_saved(node, outputs):
         else:
             vc = version_counter(t)
             resolved.append(("in", t, vc, vc.value, t._data.dtype))
+    if _anomaly_flags.saved_hooks and _grad_state.saved_hooks:
+        resolved = _dispatch._pack_saved(resolved, outputs)
     node._saved_resolved = resolved
     node.__dict__.pop("to_save", None)
 

@@ -14,6 +14,8 @@ class _State(threading.local):
     # Class attributes are each thread's initial values.
     enabled = True
     inference = False
+    saved_hooks = ()            # stack of (pack, unpack) from autograd.graph.saved_tensors_hooks
+    hooks_disabled = None       # message of an active disable_saved_tensors_hooks
 
 
 state = _State()
@@ -23,11 +25,12 @@ class _Global:
     """Process-wide switches: PyTorch's anomaly mode is global, not per thread (and a plain
     attribute is much cheaper to read on every recorded op than a thread-local one)."""
 
-    __slots__ = ("anomaly", "anomaly_check_nan")
+    __slots__ = ("anomaly", "anomaly_check_nan", "saved_hooks")
 
     def __init__(self):
         self.anomaly = False
         self.anomaly_check_nan = True
+        self.saved_hooks = 0    # saved_tensors_hooks regions open in any thread
 
 
 flags = _Global()

@@ -12,18 +12,14 @@ Note [Two checkpoint variants]
     directly by that inner call, so this variant cannot serve ``autograd.grad`` or
     ``backward(inputs=...)``, and nothing flows when no input requires grad.
 
-    use_reentrant=False: PyTorch implements it with saved-tensor hooks, which ember's engine
-    does not have yet (no ``ember.autograd.graph.saved_tensors_hooks``). ember gets the same
-    behaviour from a Function whose inputs are *every* tensor requiring grad that fn reads:
-    the forward (under no_grad) watches the ops fn runs (``_dispatch.observers``) and collects
-    their tensor arguments that require grad — the region's inputs, and the parameters or
-    outer tensors fn captures. Backward recomputes fn and returns the gradients of all of
-    them with ``ember.autograd.grad``; the engine then routes each one on, so parameters get
-    their gradients through the graph (autograd.grad, ``inputs=`` and inputs that do not
-    require grad all work), and a create_graph backward can be differentiated again.
-    Difference from PyTorch: a captured non-leaf tensor that is itself computed from another
-    captured tensor would be differentiated twice (once inside, once by the outer graph);
-    capture leaves (parameters) or pass such tensors as arguments.
+    use_reentrant=False, PyTorch's recommended variant: fn runs with grad enabled inside
+    ``autograd.graph.saved_tensors_hooks`` whose pack hook keeps only the position of each
+    tensor the graph saves (so the activations are freed) and whose unpack hook recomputes fn
+    once, on first use, collecting what the recomputation saves in the same order. The graph
+    is the ordinary graph of fn, so parameters, ``autograd.grad``, ``backward(inputs=...)``,
+    kwargs, nested outputs and double backward work as without checkpointing. The inputs are
+    kept by a no-op Function outside the hooks, so modifying one in place before backward is
+    caught by the version check.
 """
 
 from __future__ import annotations
@@ -35,9 +31,9 @@ import warnings
 from .. import _dispatch
 from .._tensor import Tensor
 from ..autograd import backward as _autograd_backward
-from ..autograd import grad as _autograd_grad
 from ..autograd.function import Function
 from ..autograd.grad_mode import enable_grad, is_grad_enabled, no_grad
+from ..autograd.graph import saved_tensors_hooks
 from ..ops.random import fork_rng, get_rng_state, set_rng_state
 
 __all__ = ["checkpoint", "checkpoint_sequential", "CheckpointError", "noop_context_fn",
@@ -220,129 +216,95 @@ class CheckpointFunction(Function):
 
 # -- use_reentrant=False -----------------------------------------------------------------------
 
-def _flatten(obj, out: list) -> list:
-    """The tensors in obj (nested tuples, lists and dict values), in order."""
-    if isinstance(obj, Tensor):
-        out.append(obj)
-    elif isinstance(obj, (list, tuple)):
-        for o in obj:
-            _flatten(o, out)
-    elif isinstance(obj, dict):
-        for o in obj.values():
-            _flatten(o, out)
-    return out
-
-
-def _unflatten(obj, tensors):
-    """obj with its tensors replaced, in order, by those of the iterator tensors."""
-    if isinstance(obj, Tensor):
-        return next(tensors)
-    if isinstance(obj, list):
-        return [_unflatten(o, tensors) for o in obj]
-    if isinstance(obj, tuple):
-        items = [_unflatten(o, tensors) for o in obj]
-        return type(obj)(*items) if hasattr(obj, "_fields") else type(obj)(items)
-    if isinstance(obj, dict):
-        return type(obj)((k, _unflatten(v, tensors)) for k, v in obj.items())
-    return obj
-
-
 def _metadata(t) -> dict:
     return {"shape": tuple(t.shape), "dtype": t.dtype, "device": t.device}
 
 
-class _Region:
-    """What the recompute of one non-reentrant checkpoint needs."""
+class _SaveInputs(Function):
+    """Keeps the region's tensor inputs the ordinary way (outside the region's hooks), so
+    the recompute reads them with autograd's version check, as PyTorch does."""
+
+    @staticmethod
+    def forward(ctx, *tensors):
+        ctx.save_for_backward(*tensors)
+        return tensors[0].new_empty(0)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (None,) * len(ctx.needs_input_grad)
+
+
+class _Frame:
+    """One non-reentrant checkpoint (see Note [Two checkpoint variants]): the forward's saved
+    tensors are replaced by their position; the first unpack recomputes the region and every
+    unpack returns the recomputed tensor at that position."""
 
     def __init__(self, function, args, kwargs, rng, recompute_context, check, debug):
-        self.function = function
-        self.args = args
-        self.kwargs = kwargs
+        self.function, self.args, self.kwargs = function, args, kwargs
         self.rng = rng
-        self.recompute_context = recompute_context
-        self.check = check
-        self.debug = debug
-        self.boundary = []          # tensors requiring grad that fn reads (the node's inputs)
-        self.out_meta = []
-        self.forward_ops = []
         self.autocast = _AutocastState()
+        self.recompute_context = recompute_context
+        self.check, self.debug = check, debug
+        self.saved_meta = []        # metadata of what the forward saved, in order
+        self.forward_ops = []
+        self.recomputed = None
+        self.inputs_node = None     # _SaveInputs' node, holding the tensor inputs
 
+    def pack(self, t):
+        self.saved_meta.append(_metadata(t) if self.check else None)
+        return len(self.saved_meta) - 1
 
-class _NonReentrantCheckpoint(Function):
-    """The non-reentrant checkpoint (see Note [Two checkpoint variants]). Inputs: the region,
-    then its boundary tensors; outputs: the tensors fn returned (already computed)."""
+    def unpack(self, index):
+        if self.recomputed is None:
+            self._recompute()
+        return self.recomputed[index]
 
-    @staticmethod
-    def forward(ctx, region, *boundary):
-        ctx.region = region
-        ctx.save_for_backward(*[a for a in region.args if isinstance(a, Tensor)])
-        return tuple(region.outputs)
+    def _recompute(self):
+        args = list(self.args)
+        if self.inputs_node is not None:
+            saved = iter(self.inputs_node.saved_tensors)    # raises if modified in place
+            args = [next(saved) if isinstance(a, Tensor) else a for a in args]
+        recomputed, ops = [], []
 
-    @staticmethod
-    def backward(ctx, *grads):
-        region = ctx.region
-        create_graph = is_grad_enabled()
-        saved = iter(ctx.saved_tensors)
-        args = [next(saved) if isinstance(a, Tensor) else a for a in region.args]
-        # The recompute reads the region's inputs through new tensors: detached ones, or (for
-        # a create_graph backward) aliases still connected to the originals.
-        stand_in = {}
-        for i, a in enumerate(args):
-            if isinstance(a, Tensor):
-                if create_graph and a.requires_grad:
-                    new = a.view_as(a)
-                else:
-                    new = a.detach()
-                    new.requires_grad_(a.requires_grad)
-                stand_in[id(region.args[i])] = new
-                args[i] = new
-        ops = []
-        observe = _op_logger(ops) if region.debug else None
-        with region.rng.replay(), enable_grad(), region.autocast.replay(), \
-                region.recompute_context:
+        def keep(t):
+            recomputed.append(t)
+
+        def never(_):
+            raise RuntimeError("torch.utils.checkpoint: the recomputed graph is not meant to be "
+                               "backpropagated")
+
+        observe = (lambda op, inputs, attrs, outputs: ops.append(op.name)) if self.debug \
+            else None
+        with self.rng.replay(), enable_grad(), self.autocast.replay(), \
+                self.recompute_context, saved_tensors_hooks(keep, never):
             if observe is not None:
                 _dispatch.observers.append(observe)
             try:
-                outputs = _flatten(region.function(*args, **region.kwargs), [])
+                self.function(*args, **self.kwargs)
             finally:
                 if observe is not None:
                     _dispatch.observers.remove(observe)
-        if region.check:
-            _check_recomputed(region, outputs, ops)
-        targets = [stand_in.get(id(t), t) for t in region.boundary]
-        pairs = [(o, g) for o, g in zip(outputs, grads)
-                 if g is not None and o.requires_grad]
-        if not pairs:
-            return (None,) * (1 + len(targets))
-        # retain_graph: a captured non-leaf target's own node runs in ember's engine, and must
-        # keep its saved tensors for the outer backward; the recomputed graph dies with this call.
-        with enable_grad() if create_graph else contextlib.nullcontext():
-            found = _autograd_grad([o for o, _ in pairs], targets, [g for _, g in pairs],
-                                   retain_graph=True, create_graph=create_graph,
-                                   allow_unused=True)
-        return (None,) + tuple(found)
+        if self.check:
+            _check_recomputed(self, recomputed, ops)
+        self.recomputed = recomputed
 
 
-def _op_logger(ops: list):
-    def observe(op, inputs, attrs, outputs):
-        ops.append(op.name)
-    return observe
-
-
-def _check_recomputed(region, outputs, ops) -> None:
-    """Raise CheckpointError when the recomputed outputs differ from the forward's in number,
-    shape, dtype or device."""
-    meta = [_metadata(t) for t in outputs]
+def _check_recomputed(frame, recomputed, ops) -> None:
+    """CheckpointError when the recomputation saved other tensors than the forward (number,
+    shapes, dtypes, devices), as PyTorch's determinism check."""
     tip = ("\nTip: pass debug=True to checkpoint(...) to see the ops of both runs."
-           if not region.debug else
-           f"\nops in the forward: {region.forward_ops}\nops in the recomputation: {ops}")
-    if len(meta) != len(region.out_meta):
+           if not frame.debug else
+           f"\nops in the forward: {frame.forward_ops}\nops in the recomputation: {ops}")
+    if len(recomputed) != len(frame.saved_meta):
         raise CheckpointError(
-            "torch.utils.checkpoint: A different number of tensors was returned during the "
-            f"original forward and recomputation.\nNumber of tensors in forward: "
-            f"{len(region.out_meta)}\nNumber of tensors in recomputation: {len(meta)}.{tip}")
-    diffs = "".join(f"tensor at position {i}:\nsaved metadata: {a}\nrecomputed metadata: {b}\n"
-                    for i, (a, b) in enumerate(zip(region.out_meta, meta)) if a != b)
+            "torch.utils.checkpoint: A different number of tensors was saved during the "
+            f"original forward and recomputation.\nNumber of tensors saved during forward: "
+            f"{len(frame.saved_meta)}\nNumber of tensors saved during recomputation: "
+            f"{len(recomputed)}.{tip}")
+    diffs = "".join(f"tensor at position {i}:\nsaved metadata: {a}\nrecomputed metadata: "
+                    f"{_metadata(b)}\n"
+                    for i, (a, b) in enumerate(zip(frame.saved_meta, recomputed))
+                    if a != _metadata(b))
     if diffs:
         raise CheckpointError(
             "torch.utils.checkpoint: Recomputed values for the following tensors have different "
@@ -361,40 +323,21 @@ def _checkpoint_without_reentrant(function, preserve_rng_state, context_fn, dete
     forward_context, recompute_context = context_fn()
     if not is_grad_enabled():
         return function(*args, **kwargs)
-
-    region = _Region(function, args, kwargs, _RngState(preserve_rng_state, args),
-                     recompute_context,
-                     determinism_check == "default", debug)
-    seen = {}
-    for a in args:
-        if isinstance(a, Tensor) and a.requires_grad:
-            seen.setdefault(id(a), a)
-    ops = region.forward_ops
-
-    def observe(op, inputs, attrs, outputs):
-        # Under no_grad nothing fn computes requires grad: a tensor argument that does was
-        # made outside the region (an input, a parameter, a captured tensor).
-        for a in inputs:
-            if getattr(a, "_rg", False):
-                seen.setdefault(id(a), a)
-        if debug:
-            ops.append(op.name)
-
-    _dispatch.observers.append(observe)
-    try:
-        with no_grad(), forward_context:
-            result = function(*args, **kwargs)
-    finally:
-        _dispatch.observers.remove(observe)
-    outputs = _flatten(result, [])
-    region.out_meta = [_metadata(t) for t in outputs]
-    region.boundary = list(seen.values())
-    if not outputs or not region.boundary:
-        return result
-    region.outputs = outputs
-    wrapped = _NonReentrantCheckpoint.apply(region, *region.boundary)
-    del region.outputs          # the node must not keep the outputs alive
-    return _unflatten(result, iter(wrapped))
+    frame = _Frame(function, args, kwargs, _RngState(preserve_rng_state, args),
+                   recompute_context, determinism_check == "default", debug)
+    tensors = [a for a in args if isinstance(a, Tensor)]
+    if any(t.requires_grad for t in tensors):
+        frame.inputs_node = _SaveInputs.apply(*tensors).grad_fn
+    observe = (lambda op, inputs, attrs, outputs: frame.forward_ops.append(op.name)) \
+        if debug else None
+    with saved_tensors_hooks(frame.pack, frame.unpack), forward_context:
+        if observe is not None:
+            _dispatch.observers.append(observe)
+        try:
+            return function(*args, **kwargs)
+        finally:
+            if observe is not None:
+                _dispatch.observers.remove(observe)
 
 
 # -- public API --------------------------------------------------------------------------------

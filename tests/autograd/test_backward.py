@@ -346,7 +346,7 @@ def test_accumulate_grad_node_is_shared_per_leaf():
     a, = _leaves(ember, A)
     n1 = (a * 2).grad_fn.next_functions[0][0]
     n2 = (a + 1).grad_fn.next_functions[0][0]
-    assert n1 is n2 and n1.variable is a and n1.name() == "AccumulateGrad"
+    assert n1 is n2 and n1.variable is a and n1.name() == "torch::autograd::AccumulateGrad"
 
 
 def test_multi_output_op_output_nr():

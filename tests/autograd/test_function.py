@@ -80,7 +80,7 @@ def test_function_grad_fn_name_and_next_functions():
     # One entry per tensor input: the number k has no edge; y does not require grad.
     nf = out.grad_fn.next_functions
     assert len(nf) == 2
-    assert nf[0][0].name() == "AccumulateGrad" and nf[0][0].variable is x
+    assert nf[0][0].name() == "torch::autograd::AccumulateGrad" and nf[0][0].variable is x
     assert nf[1] == (None, 0)
     assert isinstance(out.grad_fn, FunctionCtx)
 
