@@ -21,6 +21,7 @@ from .._autocast import policy as _amp
 from .._dispatch import Op, apply
 from .._tensor import Tensor
 from ..autograd.grad_mode import state as _grad_state
+from ..backends import cuda as _sdp_flags
 from ._broadcast import sum_to
 
 __all__ = ["scaled_dot_product_attention", "multi_head_attention_forward"]
@@ -263,6 +264,20 @@ def _dropout_multiplier(shape, p: float, like):
     return keep.div_(1.0 - p)
 
 
+def _check_backend_allowed(query):
+    """ember.nn.attention.sdpa_kernel may rule kernels out: on cpu, as in PyTorch, only the
+    MATH and FLASH_ATTENTION backends exist (see ember/nn/attention)."""
+    flags = _sdp_flags._sdp
+    if query.device.type == "cpu":
+        ok = flags["math"] or flags["flash"]
+    else:
+        ok = any(flags.values())
+    if not ok:
+        raise RuntimeError("No viable backend for scaled_dot_product_attention was found. This "
+                           "is likely due to turning off both the math kernel and the fused "
+                           "kernels.")
+
+
 @_amp("lower")
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: float = 0.0,
                                  is_causal: bool = False, *, scale: float | None = None,
@@ -290,6 +305,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: f
         torch.Size([1, 2, 4])
     """
     _sdpa_checks(query, key, value, attn_mask, dropout_p, is_causal)
+    _check_backend_allowed(query)
     groups = _gqa_groups(query, key, value, enable_gqa)
     if scale is None:
         scale = 1.0 / math.sqrt(query.shape[-1]) if query.shape[-1] else 1.0

@@ -349,3 +349,29 @@ def test_sdpa_scale_is_keyword_only():
     q = ember.randn(1, 2, 4)
     with pytest.raises(TypeError):
         F.scaled_dot_product_attention(q, q, q, None, 0.0, False, 0.5)
+
+
+@needs_torch
+def test_sdpa_kernel_backend_selection_matches_torch_on_cpu():
+    from torch.nn.attention import SDPBackend as TB
+    from torch.nn.attention import sdpa_kernel as t_kernel
+
+    from ember.nn.attention import SDPBackend, sdpa_kernel
+    q = np.random.default_rng(0).standard_normal((1, 2, 4, 8)).astype(np.float32)
+    for names in (["MATH"], ["FLASH_ATTENTION"], ["EFFICIENT_ATTENTION"],
+                  ["CUDNN_ATTENTION", "EFFICIENT_ATTENTION"], ["MATH", "FLASH_ATTENTION"]):
+        outcome = []
+        for lib, kernel, enum in ((ember, sdpa_kernel, SDPBackend), (torch, t_kernel, TB)):
+            x = lib.tensor(q)
+            with kernel([getattr(enum, n) for n in names]):
+                try:
+                    outcome.append(lib.nn.functional.scaled_dot_product_attention(x, x, x)
+                                   .shape == (1, 2, 4, 8))
+                except RuntimeError as e:
+                    outcome.append(str(e))
+        assert outcome[0] == outcome[1], names
+    assert ember.backends.cuda.math_sdp_enabled()          # restored after the blocks
+    assert repr(SDPBackend.MATH) == repr(TB.MATH) and int(SDPBackend.ERROR) == -1
+    with pytest.warns(FutureWarning, match="sdp_kernel\\(\\)` is deprecated"):
+        with ember.backends.cuda.sdp_kernel(enable_math=False):
+            assert not ember.backends.cuda.math_sdp_enabled()
