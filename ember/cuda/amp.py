@@ -4,31 +4,14 @@ PyTorch, and then behave as ``ember.amp.autocast("cuda", ...)`` / ``GradScaler("
 from __future__ import annotations
 
 import functools
-import warnings
 
 from .. import _dtype as D
 from .. import amp as _amp
+from ..amp._deprecated import device_aliases
 
 __all__ = ["autocast", "GradScaler", "custom_fwd", "custom_bwd"]
 
-
-class autocast(_amp.autocast):
-    def __init__(self, enabled: bool = True, dtype=D.float16, cache_enabled: bool = True):
-        warnings.warn("`torch.cuda.amp.autocast(args...)` is deprecated. Please use "
-                      "`torch.amp.autocast('cuda', args...)` instead.", FutureWarning,
-                      stacklevel=2)
-        super().__init__("cuda", dtype=dtype, enabled=enabled, cache_enabled=cache_enabled)
-
-
-class GradScaler(_amp.GradScaler):
-    def __init__(self, init_scale: float = 2.0 ** 16, growth_factor: float = 2.0,
-                 backoff_factor: float = 0.5, growth_interval: int = 2000,
-                 enabled: bool = True):
-        warnings.warn("`torch.cuda.amp.GradScaler(args...)` is deprecated. Please use "
-                      "`torch.amp.GradScaler('cuda', args...)` instead.", FutureWarning,
-                      stacklevel=2)
-        super().__init__("cuda", init_scale, growth_factor, backoff_factor, growth_interval,
-                         enabled)
+autocast, GradScaler = device_aliases("cuda", D.float16, __name__)
 
 
 def custom_fwd(fwd=None, *, cast_inputs=None):
