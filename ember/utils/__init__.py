@@ -1,3 +1,3 @@
 """Utilities: hooks, data loading, checkpoints."""
 
-from . import checkpoint  # noqa: F401
+from . import checkpoint, data  # noqa: F401
