@@ -139,6 +139,8 @@ def test_multinomial_matches_torch():
     _same(lambda m: m.multinomial(m.tensor([p, [1.0, 1, 1, 1]]), 20, replacement=True))
     _same(lambda m: m.multinomial(m.tensor([0.1, 0.2, 0.0, 0.7, 0.4]), 3))
     _same(lambda m: m.tensor([[0.1, 0.2, 0.0, 0.7, 0.4]] * 3).multinomial(1))
+    # one draw with replacement takes the without-replacement method in PyTorch
+    _same(lambda m: m.tensor([[0.1, 0.2, 0.0, 0.7, 0.4]] * 3).multinomial(1, True))
 
 
 def test_multinomial_without_replacement_is_a_sample_of_distinct_categories():

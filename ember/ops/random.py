@@ -1189,7 +1189,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
         raise RuntimeError("multinomial: invalid multinomial distribution (sum of "
                            "probabilities <= 0)")
     gen = _gen(generator, xp)
-    if replacement:
+    if replacement and num_samples > 1:   # one draw: the exponential trick, as PyTorch
         # PyTorch's cpu method: the cumulative sum in the input's dtype, divided by its last
         # element, then for each float64 uniform u a binary search for the first bucket
         # whose cumulative mass is >= u. The search runs on all rows and samples at once.
