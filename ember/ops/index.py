@@ -294,6 +294,10 @@ def _add_at(xp, out, index, values):
 
 def getitem(input, index):
     """input[index] with PyTorch's indexing rules (see Note [Indexing like PyTorch])."""
+    # Fast path for the commonest index, t[i] (a Dataset's __getitem__): a view, no planning.
+    if type(index) is int and input._data.ndim and -input._data.shape[0] <= index \
+            < input._data.shape[0]:
+        return apply(GetItemView, input, index=(index,))
     basic, adv = _plan(input, index)
     x = input
     if basic or adv is None:
