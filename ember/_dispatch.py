@@ -153,7 +153,9 @@ class Node:
             self._freed = True
 
     def name(self) -> str:
-        return _backward_name(self.op)
+        # A forward may name its node per call (``ctx.backward_name = "TBackward0"`` when one
+        # Op serves several PyTorch functions); otherwise the Op's name.
+        return self.__dict__.get("backward_name") or _backward_name(self.op)
 
     @property
     def next_functions(self):

@@ -438,10 +438,12 @@ class Amin(Amax):
 
 class _MaxAll(Amax):
     name = "max"
+    backward_name = "MaxBackward1"      # PyTorch's names: max() is overload 1, max(dim) 0
 
 
 class _MinAll(Amax):
     name = "min"
+    backward_name = "MinBackward1"
     largest = False
 
 
@@ -467,6 +469,7 @@ def _evenly(grad, x, out, shape, dims, keepdim):
 class MaxDim(Op):
     """(values, indices) of the largest element along one dim; indices of the first maximum."""
     name = "max"
+    backward_name = "MaxBackward0"
     largest = True
 
     @staticmethod
@@ -504,6 +507,7 @@ def _index_backward(ctx, grad, idx):
 class MinDim(MaxDim):
     """(values, indices) of the smallest element along one dim; indices of the first minimum."""
     name = "min"
+    backward_name = "MinBackward0"
     largest = False
 
 
