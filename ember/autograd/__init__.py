@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from . import profiler  # noqa: F401  (autograd.profiler)
 from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .grad_mode import (
     enable_grad,
@@ -12,13 +13,12 @@ from .grad_mode import (
     set_grad_enabled,
 )
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
-from . import profiler
 
 __all__ = ["backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
            "is_grad_enabled", "is_inference_mode_enabled", "detect_anomaly",
            "set_detect_anomaly", "is_anomaly_enabled", "gradcheck", "gradgradcheck",
            "GradcheckError", "Function", "FunctionCtx", "once_differentiable", "function",
-           "functional", "graph"]
+           "functional", "graph", "profiler"]
 
 
 # function.py, functional.py and graph.py build on _dispatch, which imports this package while
@@ -33,6 +33,14 @@ def __getattr__(name):
     if name in _LAZY:
         return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _is_checkpoint_valid() -> bool:
+    """False inside a backward that was given ``inputs`` (``autograd.grad`` or
+    ``backward(inputs=...)``), where a reentrant checkpoint cannot run (PyTorch's
+    ``torch.autograd._is_checkpoint_valid``)."""
+    from .grad_mode import state
+    return not state.partial_backward
 
 
 def _as_list(x):

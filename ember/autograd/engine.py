@@ -129,8 +129,9 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
         entry[nr] = _add_grads(entry[nr], g)
 
     ready = [n for n in root_nodes if pending[n][-1] == 0]
-    prev_mode = _grad_state.enabled
+    prev_mode, prev_partial = _grad_state.enabled, _grad_state.partial_backward
     _grad_state.enabled = bool(create_graph)
+    _grad_state.partial_backward = inputs is not None
     fast = captures is None and not _anomaly_flags.anomaly
     amp_regions = None
     if _autocast.active[0]:     # backward runs each op in its forward's dtype: no autocast
@@ -179,6 +180,7 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                     ready.append(nxt)
     finally:
         _grad_state.enabled = prev_mode
+        _grad_state.partial_backward = prev_partial
         if amp_regions is not None:
             _autocast.state.dtypes = amp_regions
     if captures is not None:

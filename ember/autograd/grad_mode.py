@@ -16,6 +16,8 @@ class _State(threading.local):
     inference = False
     saved_hooks = ()            # stack of (pack, unpack) from autograd.graph.saved_tensors_hooks
     hooks_disabled = None       # message of an active disable_saved_tensors_hooks
+    partial_backward = False    # the running backward has inputs= (autograd.grad): a
+                                # reentrant checkpoint cannot serve it
 
 
 state = _State()

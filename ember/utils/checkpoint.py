@@ -25,11 +25,11 @@ Note [Two checkpoint variants]
 from __future__ import annotations
 
 import contextlib
-import sys
 import warnings
 
 from .. import _dispatch
 from .._tensor import Tensor
+from ..autograd import _is_checkpoint_valid
 from ..autograd import backward as _autograd_backward
 from ..autograd.function import Function
 from ..autograd.grad_mode import enable_grad, is_grad_enabled, no_grad
@@ -147,22 +147,6 @@ class _AutocastState:
         return stack
 
 
-def _inside_partial_backward() -> bool:
-    """True when the running backward is ``autograd.grad`` or ``backward(inputs=...)``.
-
-    PyTorch keeps a flag for this (``torch.autograd._is_checkpoint_valid``); ember's engine
-    has none, so the running ``run_backward`` frames are asked for their ``inputs``.
-    """
-    from ..autograd.engine import run_backward
-    code = run_backward.__code__
-    frame = sys._getframe(1)
-    while frame is not None:
-        if frame.f_code is code:
-            return frame.f_locals.get("inputs") is not None
-        frame = frame.f_back
-    return False
-
-
 # -- use_reentrant=True ------------------------------------------------------------------------
 
 class CheckpointFunction(Function):
@@ -190,7 +174,7 @@ class CheckpointFunction(Function):
 
     @staticmethod
     def backward(ctx, *grads):
-        if _inside_partial_backward():
+        if not _is_checkpoint_valid():
             raise RuntimeError(
                 "When use_reentrant=True, torch.utils.checkpoint is incompatible with .grad() "
                 "or passing an `inputs` parameter to .backward(). To resolve this error, you "
