@@ -1,0 +1,48 @@
+"""Logistic-normal distribution on the simplex."""
+
+from __future__ import annotations
+
+from . import constraints
+from .normal import Normal
+from .transformed_distribution import TransformedDistribution
+from .transforms import StickBreakingTransform
+
+__all__ = ["LogisticNormal"]
+
+
+class LogisticNormal(TransformedDistribution):
+    """Stick-breaking image of ``Normal(loc, scale)``: a K-simplex from K - 1 normals.
+
+    Args:
+        loc: mean of the underlying normals, shape ``(*batch, K - 1)``.
+        scale: their standard deviations, > 0.
+        validate_args: see :class:`Distribution`.
+
+    Example:
+        >>> import ember
+        >>> d = ember.distributions.LogisticNormal(ember.zeros(2), ember.ones(2))
+        >>> d.sample().shape
+        torch.Size([3])
+    """
+
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.simplex
+    has_rsample = True
+
+    def __init__(self, loc, scale, validate_args=None):
+        base_dist = Normal(loc, scale, validate_args=validate_args)
+        if not base_dist.batch_shape:
+            base_dist = base_dist.expand([1])
+        super().__init__(base_dist, StickBreakingTransform(), validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        new = self._get_checked_instance(LogisticNormal, _instance)
+        return super().expand(batch_shape, _instance=new)
+
+    @property
+    def loc(self):
+        return self.base_dist.base_dist.loc
+
+    @property
+    def scale(self):
+        return self.base_dist.base_dist.scale
