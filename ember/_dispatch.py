@@ -994,7 +994,7 @@ class _CopySlices(Op):
     """The history of a base after an in-place op on one of its views."""
 
     name = "copy_slices"
-    backward_name = "CopySlices"
+    backward_name = "torch::autograd::CopySlices"
 
     @staticmethod
     def backward(ctx, grad):

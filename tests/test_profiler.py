@@ -75,10 +75,10 @@ def test_profiler_table_counts_calls():
     w = ember.randn(16, 4, requires_grad=True)
     with profile(activities=[ProfilerActivity.CPU]) as prof:
         _mlp_step(ember, x, w)
-    # 3 forward matmuls, 2 in MatmulBackward0.
+    # 3 forward matmuls, 2 in MmBackward0.
     assert _avg(prof, "aten::matmul").count == 5
     assert _avg(prof, "aten::relu").count == 3
-    assert _avg(prof, "MatmulBackward0").count == 1
+    assert _avg(prof, "MmBackward0").count == 1
     table = prof.key_averages().table(sort_by="cpu_time_total", row_limit=50)
     row = next(line for line in table.splitlines() if line.strip().startswith("aten::relu"))
     assert row.split()[-1] == "3"                       # "# of Calls"
@@ -332,7 +332,7 @@ def test_export_chrome_trace(tmp_path):
     fwd, mm = by_name["fwd"], by_name["aten::matmul"]
     assert fwd["cat"] == "user_annotation" and mm["cat"] == "cpu_op"
     assert mm["args"]["Input Dims"] == [[8, 8], [8, 8]]
-    assert "autograd::engine::evaluate_function: MatmulBackward0" in by_name
+    assert "autograd::engine::evaluate_function: MmBackward0" in by_name
     for e in ops:
         assert isinstance(e["ts"], (int, float)) and e["dur"] >= 0
         assert e["pid"] == os.getpid() and isinstance(e["tid"], int)

@@ -16,6 +16,7 @@ from .._dispatch import Op, apply, apply_inplace
 from .._errors import wrap_dim
 from ..backends import numpy_backend
 from . import elementwise as _ew
+from ._names import named, named_inplace
 from .elementwise import _kernel_error, _special_kernel
 
 __all__ = [
@@ -319,10 +320,18 @@ Hardshrink = _pointwise("Hardshrink", "hardshrink", "hardshrink_cpu", _hardshrin
                         _shrink_grad, "x where |x| > lambd, else 0.")
 
 
-def _call(op, input, inplace, **attrs):
+def _call(op, input, inplace, names=None, **attrs):
+    """op on input, in place or not; ``names`` are PyTorch's node names for the two forms
+    (``elu`` is EluBackward0, ``elu_`` EluBackward1)."""
     if inplace:
+        if names is not None:
+            return named_inplace(op, input, names[1], **attrs)
         return apply_inplace(op, input, **attrs)
-    return apply(op, input, **attrs)
+    out = apply(op, input, **attrs)
+    return named(out, names[0]) if names is not None else out
+
+
+_ELU_NAMES = ("EluBackward0", "EluBackward1")
 
 
 # -- public functions ----------------------------------------------------------------------------
@@ -363,7 +372,8 @@ def elu(input, alpha: float = 1.0, inplace: bool = False):
         >>> ember.nn.functional.elu(ember.tensor([1.0, 0.0]))
         tensor([1., 0.])
     """
-    return _call(Elu, input, inplace, alpha=float(alpha), scale=1.0, input_scale=1.0)
+    return _call(Elu, input, inplace, _ELU_NAMES, alpha=float(alpha), scale=1.0,
+                 input_scale=1.0)
 
 
 def elu_(input, alpha: float = 1.0):
@@ -373,7 +383,8 @@ def elu_(input, alpha: float = 1.0):
 
 def selu(input, inplace: bool = False):
     """scale * elu(x, alpha) with the self-normalising constants of Klambauer et al."""
-    return _call(Elu, input, inplace, alpha=_SELU_ALPHA, scale=_SELU_SCALE, input_scale=1.0)
+    return _call(Elu, input, inplace, _ELU_NAMES, alpha=_SELU_ALPHA, scale=_SELU_SCALE,
+                 input_scale=1.0)
 
 
 def selu_(input):
@@ -385,8 +396,8 @@ def celu(input, alpha: float = 1.0, inplace: bool = False):
     """max(0, x) + min(0, alpha * (exp(x / alpha) - 1))."""
     if alpha == 0:
         raise RuntimeError("ZeroDivisionError: alpha cannot be 0 for CELU")
-    return _call(Elu, input, inplace, alpha=float(alpha), scale=1.0,
-                 input_scale=1.0 / float(alpha))
+    return _call(Elu, input, inplace, ("CeluBackward0", "CeluBackward1"), alpha=float(alpha),
+                 scale=1.0, input_scale=1.0 / float(alpha))
 
 
 def celu_(input, alpha: float = 1.0):
@@ -396,7 +407,8 @@ def celu_(input, alpha: float = 1.0):
 
 def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
     """x if x > 0 else negative_slope * x."""
-    return _call(LeakyRelu, input, inplace, negative_slope=float(negative_slope))
+    return _call(LeakyRelu, input, inplace, ("LeakyReluBackward0", "LeakyReluBackward1"),
+                 negative_slope=float(negative_slope))
 
 
 def leaky_relu_(input, negative_slope: float = 0.01):
@@ -420,12 +432,15 @@ def threshold(input, threshold: float, value: float, inplace: bool = False):
     """x if x > threshold else value."""
     if input.dtype.is_complex:
         raise NotImplementedError('"threshold_cpu" not implemented for \'ComplexFloat\'')
-    return _call(Threshold, input, inplace, threshold=threshold, value=value)
+    return _call(Threshold, input, inplace, _THRESHOLD_NAMES, threshold=threshold, value=value)
+
+
+_THRESHOLD_NAMES = ("ThresholdBackward0", "ThresholdBackward1")
 
 
 def threshold_(input, threshold: float, value: float):
     """In-place threshold."""
-    return _call(Threshold, input, True, threshold=threshold, value=value)
+    return _call(Threshold, input, True, _THRESHOLD_NAMES, threshold=threshold, value=value)
 
 
 def softplus(input, beta: float = 1.0, threshold: float = 20.0):
@@ -523,7 +538,7 @@ def glu(input, dim: int = -1):
     if size % 2:
         raise RuntimeError(f"Halving dimension must be even, but dimension {d} is size {size}")
     a, b = input.chunk(2, d)
-    return a * _ew.sigmoid(b)
+    return named(a * _ew.sigmoid(b), "GluBackward0")
 
 
 @_amp("lower")
@@ -546,7 +561,7 @@ def prelu(input, weight):
                 f"numbers = {n} and channel size = {channels}.")
         if input.ndim >= 2:
             weight = weight.reshape((n,) + (1,) * (input.ndim - 2))
-    return _ew.where(input > 0, input, weight * input)
+    return named(_ew.where(input > 0, input, weight * input), "PreluKernelBackward0")
 
 
 def _rrelu_train(input, lower, upper):
@@ -571,13 +586,16 @@ def rrelu(input, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool 
     if lower > upper:
         raise RuntimeError(f"Lower bound should be less than or equal to the upper bound, got "
                            f"lower={lower} and upper={upper}")
+    name = "RreluWithNoiseBackward1" if inplace else "RreluWithNoiseBackward0"
     if not training:
-        return leaky_relu(input, (lower + upper) / 2, inplace)
+        if inplace:
+            return named_inplace(LeakyRelu, input, name, negative_slope=(lower + upper) / 2)
+        return named(leaky_relu(input, (lower + upper) / 2), name)
     _check_float("rrelu_with_noise_out_cpu", input._data)
     noise = _rrelu_train(input, float(lower), float(upper))
     if inplace:
-        return input.mul_(noise)
-    return input * noise
+        return named_inplace(_ew.Mul, input, name, noise)
+    return named(input * noise, name)
 
 
 def rrelu_(input, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False):

@@ -22,6 +22,7 @@ import numpy as np
 from .._autocast import policy as _amp
 from .._dispatch import Op, apply
 from .._errors import fmt_shape
+from ._names import named
 
 __all__ = [
     "linear", "bilinear",
@@ -96,6 +97,13 @@ def _prod(shape) -> int:
 
 # -- linear -------------------------------------------------------------------------------------
 
+# PyTorch's node for linear by input dims and bias: addmm or mm on 2-D input; other inputs go
+# through matmul's folding (a view of an mm), 1-D input without bias through a squeeze.
+_LINEAR_NAMES = {(1, True): "ViewBackward0", (1, False): "SqueezeBackward4",
+                 (2, True): "AddmmBackward0", (2, False): "MmBackward0",
+                 (3, True): "ViewBackward0", (3, False): "UnsafeViewBackward0"}
+
+
 class Linear(Op):
     """y = x @ w.T + b in one call; backward is two matmuls and a sum."""
     name = "linear"
@@ -105,6 +113,7 @@ class Linear(Op):
     @staticmethod
     def forward(ctx, x, w, b=None):
         ctx.save(x, w)
+        ctx.backward_name = _LINEAR_NAMES[min(x.ndim, 3), b is not None]
         y = x @ w.T
         if b is not None:
             y += b
@@ -200,7 +209,8 @@ def bilinear(input1, input2, weight, bias=None):
     u = input1.matmul(weight.permute(1, 0, 2).reshape(i1, o * i2))
     u = u.reshape(*input1.shape[:-1], o, i2)
     y = (u * input2.unsqueeze(-2)).sum(-1)
-    return y if bias is None else y + bias
+    # PyTorch's _trilinear ends in a view; the bias is added after it
+    return named(y, "ViewBackward0") if bias is None else y + bias
 
 
 # -- convolution primitives on arrays -----------------------------------------------------------
@@ -754,7 +764,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
                                "is non-positive")
     y = apply(_Unfold, x, kernel=kernel, stride=st, pads=tuple((p, p) for p in pad),
               dilation=dil)
-    return y.squeeze(0) if unbatched else y
+    return named(y.squeeze(0), "Im2ColBackward0") if unbatched else y
 
 
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
@@ -787,7 +797,7 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
                            f"{blocks[0] * blocks[1]}, but got input.size(2)={x.shape[2]}.")
     y = apply(_Fold, x, kernel=kernel, stride=st, pads=tuple((p, p) for p in pad), dilation=dil,
               x_shape=(x.shape[0], x.shape[1] // kp) + out)
-    return y.squeeze(0) if unbatched else y
+    return named(y.squeeze(0), "Col2ImBackward0") if unbatched else y
 
 
 # -- max pooling --------------------------------------------------------------------------------
@@ -975,8 +985,12 @@ def _max_poolnd(op, d, input, kernel_size, stride, padding, dilation, ceil_mode)
                                                      padding, dilation, ceil_mode)
     vals, index = apply(_MaxPool, x, kernel=kernel, stride=stride, pads=pads, dilation=dil)
     if unbatched:
-        return vals.squeeze(0), index.squeeze(0)
-    return vals, index
+        vals, index = vals.squeeze(0), index.squeeze(0)
+    # PyTorch pools 1-D as 2-D and squeezes; 2-D and 3-D have their own kernels (batched or not)
+    return named(vals, _POOL_NAMES[d].format(f"MaxPool{d}DWithIndicesBackward0")), index
+
+
+_POOL_NAMES = {1: "SqueezeBackward1", 2: "{}", 3: "{}"}
 
 
 def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
@@ -1066,7 +1080,8 @@ def _max_unpoolnd(op, d, input, indices, kernel_size, stride, padding, output_si
     flat = zeros(N, C, plane, dtype=x.dtype, device=x.device)
     n_in = _prod(x.shape[2:])
     y = flat.scatter(2, idx.reshape(N, C, n_in), x.reshape(N, C, n_in)).reshape((N, C) + out_sp)
-    return y.squeeze(0) if unbatched else y
+    y = y.squeeze(0) if unbatched else y
+    return named(y, _POOL_NAMES[d].format(f"MaxUnpool{d}DBackward0"))
 
 
 def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
@@ -1127,7 +1142,8 @@ def _avg_poolnd(op, d, input, kernel_size, stride, padding, ceil_mode, count_inc
                            count_include_pad, x._data.dtype)
         from .._tensor import Tensor
         y = s / Tensor._make(div)
-    return y.squeeze(0) if unbatched else y
+    y = y.squeeze(0) if unbatched else y
+    return named(y, _POOL_NAMES[d].format(f"AvgPool{d}DBackward0"))
 
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
@@ -1226,7 +1242,11 @@ def _adaptive_avg(op, d, input, output_size):
         y = y.movedim(2 + i, -1).matmul(m.t()).movedim(-1, 2 + i)
     if y is x:
         y = x.clone()
-    return y.squeeze(0) if unbatched else y
+    y = y.squeeze(0) if unbatched else y
+    # PyTorch: a mean over the spatial dims for output size 1, else its adaptive kernel
+    name = "MeanBackward1" if d > 1 and all(o == 1 for o in out) else \
+        _POOL_NAMES[d].format(f"AdaptiveAvgPool{d}DBackward0")
+    return named(y, name)
 
 
 def adaptive_avg_pool1d(input, output_size):
@@ -1288,8 +1308,8 @@ def _adaptive_max(op, d, input, output_size):
     out = _adaptive_out(op, d, x, output_size)
     vals, index = apply(_AdaptiveMaxPool, x, out_sp=out)
     if unbatched:
-        return vals.squeeze(0), index.squeeze(0)
-    return vals, index
+        vals, index = vals.squeeze(0), index.squeeze(0)
+    return named(vals, _POOL_NAMES[d].format(f"AdaptiveMaxPool{d}DBackward0")), index
 
 
 def adaptive_max_pool1d_with_indices(input, output_size, return_indices=True):
@@ -1420,6 +1440,9 @@ def pad(input, pad, mode="constant", value=None):
 
 
 _NP_PAD = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+# PyTorch's nodes per mode and padded dims; circular padding is a copy into slices there.
+_PAD_NAMES = {"reflect": "ReflectionPad{}DBackward0", "replicate": "ReplicationPad{}DBackward0",
+              "circular": "torch::autograd::CopySlices"}
 
 
 class _ModePad(Op):
@@ -1430,6 +1453,7 @@ class _ModePad(Op):
     @staticmethod
     def forward(ctx, x, *, pads, mode):
         ctx.attrs = (pads, mode, tuple(x.shape))
+        ctx.backward_name = _PAD_NAMES[mode].format(len(pads))
         widths = [(0, 0)] * (x.ndim - len(pads)) + list(pads)
         return ctx.xp.pad(x, widths, mode=_NP_PAD[mode])
 
@@ -1447,6 +1471,8 @@ class _ModePadBackward(Op):
     @staticmethod
     def forward(ctx, g, *, pads, mode, shape):
         ctx.attrs = (pads, mode)
+        if mode != "circular":
+            ctx.backward_name = _PAD_NAMES[mode].format(len(pads)) + "Backward0"
         xp = ctx.xp
         lead = g.ndim - len(pads)
         out = g
@@ -1671,7 +1697,10 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         y = acc
     if y is input:
         y = input.clone()
-    return y
+    exact = "Exact" if mode == "nearest-exact" else ""
+    kernel = f"Nearest{exact}{d}D" if kind.startswith("nearest") else \
+        mode.capitalize() + f"{d}D"
+    return named(y, f"Upsample{kernel}Backward0")       # UpsampleBilinear2DBackward0, ...
 
 
 def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
@@ -1788,7 +1817,7 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
                 w = wi if w is None else w * wi
             part = sample([lows[i] + bits[i] for i in range(d)], w)
             out = part if out is None else out + part
-    return out.reshape((N, C) + out_sp)
+    return named(out.reshape((N, C) + out_sp), f"GridSampler{d}DBackward0", input, grid)
 
 
 def _base_coords(xp, steps, align_corners, dtype):
@@ -1839,7 +1868,8 @@ def affine_grid(theta, size, align_corners=None):
     comps = [grids[d - 1 - i] for i in range(d)] + [xp.ones(spatial, dtype=dt)]
     base = Tensor._make(xp.stack(comps, axis=-1).reshape(1, _prod(spatial), d + 1))
     grid = base.matmul(theta.transpose(1, 2))
-    return grid.reshape((size[0],) + tuple(spatial) + (d,))
+    return named(grid.reshape((size[0],) + tuple(spatial) + (d,)),
+                 "AffineGridGeneratorBackward0", theta)
 
 
 # -- channel rearrangements ---------------------------------------------------------------------
@@ -1861,7 +1891,7 @@ def pixel_shuffle(input, upscale_factor):
     n = len(lead)
     y = input.reshape(lead + (c // (r * r), r, r, h, w))
     y = y.permute(*range(n), n, n + 3, n + 1, n + 4, n + 2)
-    return y.reshape(lead + (c // (r * r), h * r, w * r))
+    return named(y.reshape(lead + (c // (r * r), h * r, w * r)), "PixelShuffleBackward0", input)
 
 
 def pixel_unshuffle(input, downscale_factor):
@@ -1881,7 +1911,8 @@ def pixel_unshuffle(input, downscale_factor):
     n = len(lead)
     y = input.reshape(lead + (c, h // r, r, w // r, r))
     y = y.permute(*range(n), n, n + 2, n + 4, n + 1, n + 3)
-    return y.reshape(lead + (c * r * r, h // r, w // r))
+    return named(y.reshape(lead + (c * r * r, h // r, w // r)), "PixelUnshuffleBackward0",
+                 input)
 
 
 def channel_shuffle(input, groups):
@@ -1899,7 +1930,7 @@ def channel_shuffle(input, groups):
                            f"and {g} groups.")
     rest = tuple(input.shape[2:])
     y = input.reshape((input.shape[0], g, c // g) + rest).transpose(1, 2)
-    return y.reshape((input.shape[0], c) + rest)
+    return named(y.reshape((input.shape[0], c) + rest), "ChannelShuffleBackward0", input)
 
 
 native_channel_shuffle = channel_shuffle

@@ -10,10 +10,11 @@ import numpy as np
 
 from .. import _dtype as D
 from .._device import CPU, get_default_device, to_device
-from .._dispatch import Op, apply, apply_inplace
+from .._dispatch import Op, apply
 from .._tensor import Tensor
 from .._tensor_str import set_printoptions
 from ..backends.interop import to_dlpack  # noqa: F401  (torch.to_dlpack)
+from ._names import named_inplace
 
 __all__ = ["tensor", "as_tensor", "asarray", "from_numpy", "zeros", "ones", "full", "empty",
            "zeros_like", "ones_like", "full_like", "empty_like", "arange", "linspace",
@@ -904,7 +905,7 @@ def copy_(self, src, non_blocking=False):
         import warnings
         warnings.warn("Casting complex values to real discards the imaginary part",
                       UserWarning, stacklevel=2)
-    return apply_inplace(Copy, self, src)
+    return named_inplace(Copy, self, "torch::autograd::CopyBackwards", src)
 
 
 def fill_(self, value):
@@ -912,11 +913,13 @@ def fill_(self, value):
     if isinstance(value, Tensor) and value._data.ndim != 0:
         raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor with "
                            f"{value._data.ndim} dimensions.")
-    return apply_inplace(Copy, self, value)
+    # PyTorch's overloads: fill_.Scalar is FillBackward2, fill_.Tensor FillBackward3
+    return named_inplace(Copy, self, "FillBackward3" if isinstance(value, Tensor) else
+                         "FillBackward2", value)
 
 
 def zero_(self):
-    return apply_inplace(Copy, self, 0)
+    return named_inplace(Copy, self, "ZeroBackward0", 0)
 
 
 # -- methods -----------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from .._errors import broadcast_error
 from ..backends import numpy_backend
 from ..backends.numpy_backend import errstate
 from ._broadcast import sum_to
+from ._names import named, named_inplace
 
 __all__ = [
     # arithmetic
@@ -89,6 +90,12 @@ def _int_zero_division(ctx, b):
         raise RuntimeError("ZeroDivisionError")
 
 
+def _num(a) -> bool:
+    """A Python number (or None) among forward's inputs, not an array: PyTorch names such
+    calls after its Scalar overloads (see Note [grad_fn names])."""
+    return a is None or isinstance(a, (int, float, builtins.complex, np.generic))
+
+
 def _is_int(a) -> bool:
     """True for integer/bool arrays and Python ints/bools."""
     dt = getattr(a, "dtype", None)
@@ -142,6 +149,8 @@ class Sub(Op):
 
     @staticmethod
     def forward(ctx, a, b):
+        if _num(a):
+            ctx.backward_name = "RsubBackward1"      # number - tensor is PyTorch's rsub
         a_bool, b_bool = _is_bool(a), _is_bool(b)
         if a_bool and b_bool:
             raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
@@ -310,6 +319,7 @@ def _div_rounded_forward(ctx, a, b, mode):
 class DivRounded(Op):
     """a / b rounded toward zero ("trunc") or down ("floor"); the gradient is zero."""
     name = "div"
+    backward_name = "DivBackward2"
     promote = "same"
 
     @staticmethod
@@ -349,6 +359,8 @@ class Remainder(Op):
         _reject("remainder_cpu", a, b, kinds="bc")
         if _is_int(a) and _is_int(b):
             _int_zero_division(ctx, b)
+        if not _num(b):
+            ctx.backward_name = "RemainderBackward1"     # the Tensor overload
         ctx.save(a, b)
         try:
             with _errstate(ctx.xp):
@@ -375,6 +387,8 @@ class Fmod(Op):
         _reject("fmod_cpu", a, b, kinds="bc")
         if _is_int(a) and _is_int(b):
             _int_zero_division(ctx, b)
+        if not _num(b):
+            ctx.backward_name = "FmodBackward1"     # the Tensor overload
         ctx.save(a, b)
         try:
             with _errstate(ctx.xp):
@@ -418,6 +432,8 @@ class Pow(Op):
     def forward(ctx, a, b):
         if _is_bool(a) and _is_bool(b):
             raise NotImplementedError("\"pow\" not implemented for 'Bool'")
+        if not _num(b):         # pow(Tensor, Tensor) is overload 1, pow(Scalar, Tensor) 2
+            ctx.backward_name = "PowBackward2" if _num(a) else "PowBackward1"
         ctx.save(a, b)
         xp = ctx.xp
         try:
@@ -476,6 +492,8 @@ class Lerp(Op):
     @staticmethod
     def forward(ctx, start, end, weight):
         xp = ctx.xp
+        if not _num(weight):
+            ctx.backward_name = "LerpBackward1"          # the Tensor weight overload
         ctx.save(start, end, weight)
         try:
             diff = end - start
@@ -532,6 +550,7 @@ Exp2 = _unary_op("Exp2", "exp2", lambda xp, a: xp.exp2(a), lambda out: out * _LN
 Expm1 = _unary_op("Expm1", "expm1", lambda xp, a: xp.expm1(a), lambda out: out + 1, "output")
 Log = _unary_op("Log", "log", lambda xp, a: xp.log(a), lambda a: 1 / a)
 Log1p = _unary_op("Log1p", "log1p", lambda xp, a: xp.log1p(a), lambda a: 1 / (a + 1))
+Log1p.backward_name = "Log1PBackward0"
 Log2 = _unary_op("Log2", "log2", lambda xp, a: xp.log2(a), lambda a: 1 / (a * _LN2))
 Log10 = _unary_op("Log10", "log10", lambda xp, a: xp.log10(a), lambda a: 1 / (a * _LN10))
 Sqrt = _unary_op("Sqrt", "sqrt", lambda xp, a: xp.sqrt(a), lambda out: 0.5 / out, "output")
@@ -1006,6 +1025,8 @@ class Copysign(Op):
     @staticmethod
     def forward(ctx, a, b):
         _reject("copysign_cpu", a, b, kinds="c")
+        if _num(b):
+            ctx.backward_name = "CopysignBackward1"      # the Scalar overload
         try:
             out = ctx.xp.copysign(a, b)
         except ValueError:
@@ -1035,6 +1056,8 @@ class Xlogy(Op):
     @staticmethod
     def forward(ctx, x, y):
         _reject("xlogy_cpu", x, y, kinds="c")
+        if _num(x) or _num(y):      # xlogy(Scalar, Tensor) is overload 1, (Tensor, Scalar) 2
+            ctx.backward_name = "XlogyBackward1" if _num(x) else "XlogyBackward2"
         xp = ctx.xp
         ctx.save(x, y)
         try:
@@ -1249,6 +1272,8 @@ class Clamp(Op):
         xp = ctx.xp
         if x.dtype == bool:
             raise RuntimeError('"clamp_cpu" not implemented for \'Bool\'')
+        if _num(lo) and _num(hi):
+            ctx.backward_name = "ClampBackward1"         # the Scalar bounds overload
         ctx.save(x, lo, hi)
         out = x
         try:
@@ -1721,7 +1746,9 @@ def sub(input, other, *, alpha=1, out=None):
 
 def rsub(input, other, *, alpha=1):
     """other - alpha * input (sub with the operands swapped)."""
-    return sub(other, input, alpha=alpha)
+    from .._tensor import Tensor
+    return named(sub(other, input, alpha=alpha),
+                 "RsubBackward0" if isinstance(other, Tensor) else "RsubBackward1")
 
 
 def mul(input, other, *, out=None):
@@ -1806,14 +1833,14 @@ def float_power(input, exponent, *, out=None):
 
 def reciprocal(input, *, out=None):
     """1 / input; integers give the default float dtype."""
-    return _out(apply(Div, 1, _to_float(input)), out)
+    return _out(named(apply(Div, 1, _to_float(input)), "ReciprocalBackward0"), out)
 
 
 def square(input, *, out=None):
     """input * input (bool squares to int64, like PyTorch)."""
     if input.dtype.name == "bool":
         return _out(apply(Pow, input, 2), out)
-    return _out(apply(Mul, input, input), out)
+    return _out(named(apply(Mul, input, input), "PowBackward0"), out)   # PyTorch: pow(x, 2)
 
 
 def addcmul(input, tensor1, tensor2, *, value=1, out=None):
@@ -1823,7 +1850,7 @@ def addcmul(input, tensor1, tensor2, *, value=1, out=None):
         value = int(value)              # PyTorch casts value to the integer result type
     if value != 1 or type(value) is not int:
         prod = mul(prod, value)
-    return _out(add(input, prod), out)
+    return _out(named(add(input, prod), "AddcmulBackward0"), out)
 
 
 def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
@@ -1839,7 +1866,7 @@ def addcdiv(input, tensor1, tensor2, *, value=1, out=None):
     quot = div(tensor1, tensor2)
     if value != 1 or type(value) is not int:
         quot = mul(quot, value)
-    return _out(add(input, quot), out)
+    return _out(named(add(input, quot), "AddcdivBackward0"), out)
 
 
 def lerp(input, end, weight, *, out=None):
@@ -1948,7 +1975,8 @@ def round(input, *, decimals=0, out=None):
     if decimals != 0 and input.dtype.name in ("int8", "int16", "int32", "int64", "uint8"):
         raise NotImplementedError(f'"round_cpu" not implemented for '
                                   f"'{_legacy(input._data.dtype)}'")
-    return _out(apply(Round, input, decimals=decimals), out)
+    res = apply(Round, input, decimals=decimals)
+    return _out(named(res, "RoundBackward1") if decimals else res, out)   # round.decimals
 
 
 def logit(input, eps=None, *, out=None):
@@ -1958,7 +1986,7 @@ def logit(input, eps=None, *, out=None):
     x = _to_float(input)
     if eps is not None:
         x = clamp(x, eps, 1 - eps)
-    return _out(log(x / (1 - x)), out)
+    return _out(named(log(x / (1 - x)), "LogitBackward0"), out)
 
 
 def polygamma(n, input, *, out=None):
@@ -1972,14 +2000,14 @@ def deg2rad(input, *, out=None):
     """Degrees to radians."""
     if input.is_complex():
         raise RuntimeError("deg2rad is not supported for complex tensors.")
-    return _out(mul(_to_float(input), math.pi / 180), out)
+    return _out(named(mul(_to_float(input), math.pi / 180), "Deg2RadBackward0"), out)
 
 
 def rad2deg(input, *, out=None):
     """Radians to degrees."""
     if input.is_complex():
         raise RuntimeError("rad2deg is not supported for complex tensors.")
-    return _out(mul(_to_float(input), 180 / math.pi), out)
+    return _out(named(mul(_to_float(input), 180 / math.pi), "Rad2DegBackward0"), out)
 
 
 # -- public functions: binary math -------------------------------------------------------------
@@ -2011,7 +2039,7 @@ def xlogy(input, other, *, out=None):
 
 def ldexp(input, other, *, out=None):
     """input * 2 ** other."""
-    return _out(mul(input, exp2(_to_float(other))), out)
+    return _out(named(mul(input, exp2(_to_float(other))), "LdexpBackward0"), out)
 
 
 def logaddexp(input, other, *, out=None):
@@ -2063,12 +2091,16 @@ clip = clamp
 
 def clamp_min(input, min, *, out=None):
     """max(input, min)."""
-    return clamp(input, min=min, out=out)
+    from .._tensor import Tensor
+    return named(clamp(input, min=min, out=out),
+                 "ClampMinBackward1" if isinstance(min, Tensor) else "ClampMinBackward0")
 
 
 def clamp_max(input, max, *, out=None):
     """min(input, max)."""
-    return clamp(input, max=max, out=out)
+    from .._tensor import Tensor
+    return named(clamp(input, max=max, out=out),
+                 "ClampMaxBackward1" if isinstance(max, Tensor) else "ClampMaxBackward0")
 
 
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):
@@ -2164,7 +2196,7 @@ def imag(input):
 
 def polar(abs, angle, *, out=None):
     """The complex tensor abs * (cos(angle) + i sin(angle))."""
-    return _out(complex(abs * cos(angle), abs * sin(angle)), out)
+    return _out(named(complex(abs * cos(angle), abs * sin(angle)), "PolarBackward0"), out)
 
 
 def complex(real, imag, *, out=None):
@@ -2406,7 +2438,7 @@ def mvlgamma(input, p, *, out=None):
     x = _to_float(input)
     shifts = _half_steps(x, p)
     total = lgamma(x.unsqueeze(-1) - shifts).sum(-1) + p * (p - 1) / 4 * math.log(math.pi)
-    return _out(total, out)
+    return _out(named(total, "MvlgammaBackward0"), out)
 
 
 def _half_steps(x, p):
@@ -2531,7 +2563,7 @@ def igammac(input, other, *, out=None):
         >>> ember.igammac(ember.tensor([1.0]), ember.tensor([1.0]))
         tensor([0.3679])
     """
-    return _out(apply(Igamma, input, other, upper=True), out)
+    return _out(named(apply(Igamma, input, other, upper=True), "IgammacBackward0"), out)
 
 
 # -- in-place variants -------------------------------------------------------------------------
@@ -2573,6 +2605,20 @@ def clamp_(self, min=None, max=None):
     if min is None and max is None:
         raise RuntimeError("clamp_: At least one of 'min' or 'max' must not be None")
     return apply_inplace(Clamp, self, min, max)
+
+
+def clamp_min_(self, min):
+    from .._tensor import Tensor
+    if isinstance(min, Tensor):
+        return named_inplace(Clamp, self, "ClampMinBackward1", min, None)
+    return named_inplace(Clamp, self, "ClampMinBackward0", min, None)
+
+
+def clamp_max_(self, max):
+    from .._tensor import Tensor
+    if isinstance(max, Tensor):
+        return named_inplace(Clamp, self, "ClampMaxBackward1", None, max)
+    return named_inplace(Clamp, self, "ClampMaxBackward0", None, max)
 
 
 def square_(self):
@@ -2659,8 +2705,7 @@ def _inplace_table():
         "add_": add_, "sub_": sub_, "div_": div_, "clamp_": clamp_, "square_": square_,
         "round_": round_, "polygamma_": polygamma_, "nan_to_num_": nan_to_num_,
         "lerp_": lerp_, "float_power_": float_power_,
-        "clamp_min_": lambda self, min: clamp_(self, min=min),
-        "clamp_max_": lambda self, max: clamp_(self, max=max),
+        "clamp_min_": clamp_min_, "clamp_max_": clamp_max_,
         "bitwise_left_shift_": _shift_inplace(True),
         "bitwise_right_shift_": _shift_inplace(False),
         "igamma_": lambda self, other: apply_inplace(Igamma, self, other),

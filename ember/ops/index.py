@@ -21,6 +21,7 @@ from .._dispatch import Op, apply, apply_inplace
 from .._errors import broadcast_error, fmt_shape, wrap_dim
 from .._tensor import Tensor
 from ._broadcast import sum_to
+from ._names import named, named_inplace
 
 __all__ = ["getitem", "setitem", "gather", "scatter", "scatter_add", "scatter_reduce",
            "index_select", "index_add", "index_copy", "index_fill", "index_put", "index_put_",
@@ -251,6 +252,7 @@ class GetItemView(Op):
 class GetItem(Op):
     """x[index] with advanced indexing (integer or bool arrays): a copy."""
     name = "index"
+    backward_name = "IndexBackward0"
 
     @staticmethod
     def forward(ctx, x, *, index):
@@ -292,18 +294,46 @@ def _add_at(xp, out, index, values):
     _ufunc_at(xp, "add", out, index, values)
 
 
+def _basic_index_name(index, shape) -> str:
+    """PyTorch's node for x[index] without advanced indexing: that of the last view it applies
+    (select, slice, unsqueeze; a slice over a whole dim inside a tuple is skipped)."""
+    if not isinstance(index, tuple):
+        if index is None:
+            return "UnsqueezeBackward0"
+        if index is Ellipsis:
+            return "AliasBackward0"
+        return "SliceBackward0" if isinstance(index, slice) else "SelectBackward0"
+    used = builtins.sum(1 for i in index if i is not None and i is not Ellipsis)
+    name, dim = "AliasBackward0", 0
+    for item in index:
+        if item is None:
+            name = "UnsqueezeBackward0"
+        elif item is Ellipsis:
+            dim += len(shape) - used
+        elif isinstance(item, slice):
+            size = shape[dim]
+            parts = slice(*[_slice_part(v) for v in (item.start, item.stop, item.step)])
+            if parts.indices(size) != (0, size, 1):
+                name = "SliceBackward0"
+            dim += 1
+        else:
+            name = "SelectBackward0"
+            dim += 1
+    return name
+
+
 def getitem(input, index):
     """input[index] with PyTorch's indexing rules (see Note [Indexing like PyTorch])."""
     # Fast path for the commonest index, t[i] (a Dataset's __getitem__): a view, no planning.
     if type(index) is int and input._data.ndim and -input._data.shape[0] <= index \
             < input._data.shape[0]:
-        return apply(GetItemView, input, index=(index,))
+        return named(apply(GetItemView, input, index=(index,)), "SelectBackward0")
     basic, adv = _plan(input, index)
     x = input
     if basic or adv is None:
         x = apply(GetItemView, input, index=basic)
     if adv is None:
-        return x
+        return named(x, _basic_index_name(index, input._data.shape))
     _check_adv(x._data.shape, adv)
     return apply(GetItem, x, index=adv)
 
@@ -837,7 +867,10 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None, out=None):
     dim, src = _scatter_args("scatter", input, dim, index, src, value)
     if reduce is not None and reduce not in ("add", "multiply"):
         raise RuntimeError("reduce argument must be either add or multiply.")
-    return _out(apply(Scatter, input, index, src, dim=dim, reduce=reduce), out)
+    res = apply(Scatter, input, index, src, dim=dim, reduce=reduce)
+    if not isinstance(src, Tensor):
+        named(res, "ScatterBackward1")      # PyTorch's scatter.value overload
+    return _out(res, out)
 
 
 def scatter_(self, dim, index, src=None, *, value=None, reduce=None):
@@ -845,6 +878,9 @@ def scatter_(self, dim, index, src=None, *, value=None, reduce=None):
     dim, src = _scatter_args("scatter_", self, dim, index, src, value)
     if reduce is not None and reduce not in ("add", "multiply"):
         raise RuntimeError("reduce argument must be either add or multiply.")
+    if not isinstance(src, Tensor):
+        return named_inplace(Scatter, self, "ScatterBackward1", index, src, dim=dim,
+                             reduce=reduce)
     return apply_inplace(Scatter, self, index, src, dim=dim, reduce=reduce)
 
 
@@ -948,8 +984,10 @@ def index_select(input, dim, index, *, out=None):
     if nd == 0:
         from .shape import reshape
         res = apply(GetItem, reshape(input, (1,)), index=_dim_index(input, 0, index))
-        return _out(reshape(res, ()) if arr.size == 1 else res, out)
-    return _out(apply(GetItem, input, index=_dim_index(input, dim, index)), out)
+        res = reshape(res, ()) if arr.size == 1 else res
+        return _out(named(res, "IndexSelectBackward0", input), out)
+    return _out(named(apply(GetItem, input, index=_dim_index(input, dim, index)),
+                      "IndexSelectBackward0"), out)
 
 
 def _check_index_source(op, input, dim, index, source, allowed=("int64", "int32")):
@@ -1033,8 +1071,9 @@ def _index_add(input, dim, index, source, alpha, inplace):
         source = source * alpha
     source = _index_source(input, index, source)
     if inplace:
-        return apply_inplace(IndexPut, input, source, index=idx, accumulate=True)
-    return apply(IndexPut, input, source, index=idx, accumulate=True)
+        return named_inplace(IndexPut, input, "IndexAddBackward0", source, index=idx,
+                             accumulate=True)
+    return named(apply(IndexPut, input, source, index=idx, accumulate=True), "IndexAddBackward0")
 
 
 def index_copy(input, dim, index, source, *, out=None):
@@ -1063,8 +1102,8 @@ def _index_copy(input, dim, index, source, inplace):
     idx = _index_target(op, input, dim, index, exc=IndexError, prefix="index_copy_(): ")
     source = _index_source(input, index, source)
     if inplace:
-        return apply_inplace(IndexPut, input, source, index=idx)
-    return apply(IndexPut, input, source, index=idx)
+        return named_inplace(IndexPut, input, "IndexCopyBackward0", source, index=idx)
+    return named(apply(IndexPut, input, source, index=idx), "IndexCopyBackward0")
 
 
 def index_fill(input, dim, index, value):
@@ -1109,9 +1148,10 @@ def _index_fill(input, dim, index, value, inplace):
         return input if inplace else reshape(res, ())
     dim = wrap_dim("index_fill_", dim, input._data.ndim)
     idx = _index_target("index_fill_", input, dim, index, negative=True, exc=IndexError)
+    name = "IndexFillBackward1" if isinstance(value, Tensor) else "IndexFillBackward0"
     if inplace:
-        return apply_inplace(IndexPut, input, value, index=idx)
-    return apply(IndexPut, input, value, index=idx)
+        return named_inplace(IndexPut, input, name, value, index=idx)
+    return named(apply(IndexPut, input, value, index=idx), name)
 
 
 def _index_put_args(op, input, indices, values):
@@ -1173,10 +1213,10 @@ def _index_reduce(input, dim, index, source, reduce, include_self, inplace):
     if tuple(src._data.shape) != tuple(idx._data.shape):
         idx = expand(idx, tuple(src._data.shape))
     if inplace:
-        return apply_inplace(ScatterReduce, input, idx, src, dim=dim, reduce=reduce,
-                             include_self=include_self)
-    return apply(ScatterReduce, input, idx, src, dim=dim, reduce=reduce,
-                 include_self=include_self)
+        return named_inplace(ScatterReduce, input, "IndexReduceBackward0", idx, src, dim=dim,
+                             reduce=reduce, include_self=include_self)
+    return named(apply(ScatterReduce, input, idx, src, dim=dim, reduce=reduce,
+                       include_self=include_self), "IndexReduceBackward0")
 
 
 def index_reduce(input, dim, index, source, reduce, *, include_self=True, out=None):
@@ -1271,6 +1311,8 @@ def masked_fill(input, mask, value):
     _check_mask("masked_fill_", mask)
     value = _masked_fill_value("masked_fill_", input, value)
     _same_device("masked_fill", input, mask)
+    if isinstance(value, Tensor):
+        return named(apply(MaskedFill, input, mask, value), "MaskedFillBackward1")
     return apply(MaskedFill, input, mask, value)
 
 
@@ -1279,6 +1321,8 @@ def masked_fill_(self, mask, value):
     _check_mask("masked_fill_", mask)
     value = _masked_fill_value("masked_fill_", self, value)
     _same_device("masked_fill_", self, mask)
+    if isinstance(value, Tensor):
+        return named_inplace(MaskedFill, self, "MaskedFillBackward1", mask, value)
     return apply_inplace(MaskedFill, self, mask, value)
 
 
@@ -1376,7 +1420,7 @@ def masked_select(input, mask, *, out=None):
     if not shape:
         from .shape import reshape
         x, m = reshape(x, (1,)), m.reshape(1)
-    return _out(apply(GetItem, x, index=(m,)), out)
+    return _out(named(apply(GetItem, x, index=(m,)), "MaskedSelectBackward0"), out)
 
 
 # -- flat indices: take, put --------------------------------------------------------------------
@@ -1408,7 +1452,7 @@ def take(input, index):
     _flat_bounds("take", index, input.numel())
     if input.numel() == 0 and index.numel():
         raise IndexError("take(): tried to take from an empty tensor")
-    return apply(GetItem, reshape(input, (-1,)), index=(index._data,))
+    return named(apply(GetItem, reshape(input, (-1,)), index=(index._data,)), "TakeBackward0")
 
 
 def take_along_dim(input, indices, dim=None, *, out=None):

@@ -23,6 +23,7 @@ from .._autocast import policy as _amp
 from .._dispatch import Op, _legacy_name, apply
 from .._errors import fmt_shape, wrap_dim
 from ._broadcast import sum_to
+from ._names import named
 
 __all__ = ["matmul", "mm", "bmm", "mv", "addmm", "addbmm", "baddbmm", "addmv", "addr",
            "einsum", "tensordot", "outer", "ger", "dot", "vdot", "inner", "cross", "kron",
@@ -164,6 +165,18 @@ def _expand_reduced(t, dims, keepdim, ndim):
 
 # -- matmul family ---------------------------------------------------------------------------
 
+def _matmul_name(a_ndim, b_ndim) -> str:
+    """PyTorch's node for matmul: dot, mv, mm, a squeezed mm for (n,) @ (n, m); batched
+    products are folded into mm or bmm and viewed back (a copy for 2-D @ batched)."""
+    if a_ndim <= 2 and b_ndim <= 2:
+        return _MATMUL_NAMES[a_ndim, b_ndim]
+    return "CloneBackward0" if a_ndim == 2 else "UnsafeViewBackward0"
+
+
+_MATMUL_NAMES = {(1, 1): "DotBackward0", (2, 1): "MvBackward0", (1, 2): "SqueezeBackward4",
+                 (2, 2): "MmBackward0"}
+
+
 class Matmul(Op):
     """a @ b with NumPy's rules: 1-D operands are promoted and the added dim removed; batch
     dims broadcast. float16/bfloat16 multiply in float32 and round once, like torch."""
@@ -188,6 +201,7 @@ class Matmul(Op):
         if a.dtype == bool:
             raise NotImplementedError('"addmm_impl_cpu_" not implemented for \'Bool\' '
                                       "(matmul of bool tensors)")
+        ctx.backward_name = _matmul_name(a.ndim, b.ndim)
         try:
             return ctx.xp.matmul(a, b)
         except ValueError as e:
@@ -262,7 +276,7 @@ def bmm(input, mat2, *, out=None):
     if list(mat2.shape[:2]) != want:
         raise RuntimeError(f"bmm: Expected size for first two dimensions of batch2 tensor to be: "
                            f"{want} but got: {list(mat2.shape[:2])}.")
-    return matmul(input, mat2, out=out)
+    return named(matmul(input, mat2, out=out), "BmmBackward0")
 
 
 @_amp("lower")
@@ -293,35 +307,37 @@ def _scaled_add(input, prod, beta, alpha):
 def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
     """beta * input + alpha * (mat1 @ mat2); input broadcasts to the product's shape."""
     from .elementwise import _out
-    return _out(_scaled_add(input, mm(mat1, mat2), beta, alpha), out)
+    return _out(named(_scaled_add(input, mm(mat1, mat2), beta, alpha), "AddmmBackward0"), out)
 
 
 @_amp("lower")
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     """beta * input + alpha * sum_b(batch1[b] @ batch2[b])."""
     from .elementwise import _out
-    return _out(_scaled_add(input, bmm(batch1, batch2).sum(0), beta, alpha), out)
+    res = _scaled_add(input, bmm(batch1, batch2).sum(0), beta, alpha)
+    return _out(named(res, "AddbmmBackward0"), out)
 
 
 @_amp("lower")
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
     """beta * input + alpha * (batch1 @ batch2), batched."""
     from .elementwise import _out
-    return _out(_scaled_add(input, bmm(batch1, batch2), beta, alpha), out)
+    res = _scaled_add(input, bmm(batch1, batch2), beta, alpha)
+    return _out(named(res, "BaddbmmBackward0"), out)
 
 
 @_amp("lower")
 def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
     """beta * input + alpha * (mat @ vec)."""
     from .elementwise import _out
-    return _out(_scaled_add(input, mv(mat, vec), beta, alpha), out)
+    return _out(named(_scaled_add(input, mv(mat, vec), beta, alpha), "AddmvBackward0"), out)
 
 
 @_amp("lower")
 def addr(input, vec1, vec2, *, beta=1, alpha=1, out=None):
     """beta * input + alpha * outer(vec1, vec2)."""
     from .elementwise import _out
-    return _out(_scaled_add(input, outer(vec1, vec2), beta, alpha), out)
+    return _out(named(_scaled_add(input, outer(vec1, vec2), beta, alpha), "AddrBackward0"), out)
 
 
 def _inplace(fn):
@@ -363,7 +379,7 @@ def dot(input, other, *, out=None):
 
 def vdot(input, other, *, out=None):
     """dot(conj(input), other): the complex inner product (equals dot for real tensors)."""
-    return dot(_c(input), other, out=out)
+    return named(dot(_c(input), other, out=out), "VdotBackward0", input, other)
 
 
 def inner(input, other, *, out=None):
@@ -436,7 +452,8 @@ def kron(input, other, *, out=None):
         ia += [x, 1]
         ib += [1, y]
     prod = input.reshape(ia) * other.reshape(ib)
-    return _out(prod.reshape([x * y for x, y in zip(sa, sb)]), out)
+    return _out(named(prod.reshape([x * y for x, y in zip(sa, sb)]), "UnsafeViewBackward0"),
+                out)
 
 
 # -- diagonal / trace ----------------------------------------------------------------------------
@@ -444,6 +461,7 @@ def kron(input, other, *, out=None):
 class _Diagonal(Op):
     """The diagonal (offset) over dims dim1, dim2, moved to the end (a copy)."""
     name = "diagonal"
+    backward_name = "DiagonalBackward0"
 
     @staticmethod
     def forward(ctx, x, *, offset, dim1, dim2):
@@ -502,7 +520,7 @@ def trace(input):
     """Sum of the main diagonal of a 2-D tensor (integers sum to int64)."""
     if input.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
-    return _diag(input).sum()
+    return named(_diag(input).sum(), "TraceBackward0")
 
 
 # -- einsum ----------------------------------------------------------------------------------
@@ -726,6 +744,7 @@ def einsum(*args):
 class Cross(Op):
     """Cross product of 3-vectors along dim, broadcasting."""
     name = "linalg.cross"
+    backward_name = "LinalgCrossBackward0"
     promote = "same"
 
     @staticmethod
@@ -819,7 +838,7 @@ def multi_dot(tensors, *, out=None):
         res = res.squeeze(0)
     if last_1d:
         res = res.squeeze(-1)
-    return _out(res, out)
+    return _out(named(res, "ViewBackward0"), out)      # PyTorch views its mm chain back
 
 
 def _chain(mats):
@@ -881,6 +900,7 @@ def matrix_power(A, n, *, out=None):
     if n == 0:
         eye = _eye(A.shape[-1], A)
         return _out(eye + _zero_linked(A), out)
+    given = A
     if n < 0:
         A = inv(A)
         n = -n
@@ -892,7 +912,7 @@ def matrix_power(A, n, *, out=None):
         n >>= 1
         if n:
             base = matmul(base, base)
-    if result is A:
+    if result is given:
         result = result.clone()
     return _out(result, out)
 
@@ -902,6 +922,7 @@ def matrix_power(A, n, *, out=None):
 class VectorNorm(Op):
     """sum(|x|^ord)^(1/ord) over dims (ord 2, 1, inf, -inf, 0 or any other real)."""
     name = "linalg.vector_norm"
+    backward_name = "LinalgVectorNormBackward0"
 
     @staticmethod
     def forward(ctx, x, *, ord, dims, keepdim, out_dtype):
@@ -1079,7 +1100,18 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None, out=No
     if keepdim:
         for d in sorted((d0, d1)):
             r = r.unsqueeze(d)
-    return _out(r, out)
+    return _out(named(r, _matrix_norm_name(ord, keepdim), A), out)
+
+
+def _matrix_norm_name(ord, keepdim) -> str:
+    """PyTorch's last node for matrix_norm: amax/amin of the row or column sums, or of the
+    singular values (permuted back with keepdim); the nuclear norm sums them."""
+    if ord == "nuc" or ord in (2, -2):
+        if keepdim:
+            return "PermuteBackward0"
+        if ord == "nuc":
+            return "SumBackward1"
+    return "AmaxBackward0" if ord > 0 else "AminBackward0"
 
 
 def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None, out=None):
@@ -1129,7 +1161,13 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
             raise RuntimeError(f"cdist only supports floating-point dtypes, {name} got: "
                                f"{_type_name(x._data.dtype)}")
     diff = x1.unsqueeze(-2) - x2.unsqueeze(-3)
-    return vector_norm(diff, p, -1)
+    out = vector_norm(diff, p, -1)
+    # PyTorch's euclidean distance through matrix products (a view of them) for more than 25
+    # rows, or when asked; its cdist kernel otherwise
+    mm = p == 2 and (compute_mode == "use_mm_for_euclid_dist" or (
+        compute_mode == "use_mm_for_euclid_dist_if_necessary" and
+        (x1.shape[-2] > 25 or x2.shape[-2] > 25)))
+    return named(out, "ViewBackward0" if mm else "CdistBackward0")
 
 
 # -- inverse, determinants, solve ----------------------------------------------------------------
@@ -1137,6 +1175,7 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
 class Inv(Op):
     """Inverse of a batch of square matrices."""
     name = "linalg.inv"
+    backward_name = "LinalgInvExBackward0"
 
     @staticmethod
     def forward(ctx, A, *, check):
@@ -1200,6 +1239,7 @@ def inverse(input, *, out=None):
 class Det(Op):
     """Determinant of a batch of square matrices."""
     name = "linalg.det"
+    backward_name = "LinalgDetBackward0"
 
     @staticmethod
     def forward(ctx, A):
@@ -1241,6 +1281,7 @@ def det(A, *, out=None):
 class Slogdet(Op):
     """(sign, log|det|) of a batch of square matrices; the sign has no gradient."""
     name = "linalg.slogdet"
+    backward_name = "LinalgSlogdetBackward0"
 
     @staticmethod
     def forward(ctx, A):
@@ -1274,7 +1315,7 @@ def logdet(input):
     """log(det(input)): nan for a negative determinant, -inf for a zero one."""
     from .elementwise import log
     sign, logabs = linalg_slogdet(input)
-    return logabs + log(sign.detach())
+    return named(logabs + log(sign.detach()), "WhereBackward0")  # PyTorch: where(sign < 0, nan,)
 
 
 def _is_vector_rhs(A, B) -> bool:
@@ -1335,7 +1376,7 @@ def _solve(op, A, B, left, check):
         raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation "
                            f"AX = B ({A.shape[-2]}x{A.shape[-1]} and {bs[0]}x{bs[1]})")
     X = apply(Solve, A, B2, check=check)
-    return X.squeeze(-1) if vec else X
+    return named(X.squeeze(-1) if vec else X, "LinalgSolveExBackward0")
 
 
 def solve(A, B, *, left=True, out=None):
@@ -1357,7 +1398,7 @@ def solve(A, B, *, left=True, out=None):
         [1.0, 0.5]
     """
     from .elementwise import _out
-    return _out(_solve("linalg.solve", A, B, left, True), out)
+    return _out(named(_solve("linalg.solve", A, B, left, True), "LinalgSolveExBackward0"), out)
 
 
 def solve_ex(A, B, *, left=True, check_errors=False, out=None):
@@ -1465,7 +1506,7 @@ def linalg_cholesky(A, *, upper=False, out=None):
     _check_square("linalg.cholesky", A._data)
     _check_float("linalg.cholesky", A._data)
     L = apply(Cholesky, A, check=True)
-    return _out(_mH(L) if upper else L, out)
+    return _out(named(_mH(L) if upper else L, "LinalgCholeskyExBackward0"), out)
 
 
 def cholesky(input, upper=False, *, out=None):
@@ -1476,7 +1517,7 @@ def cholesky(input, upper=False, *, out=None):
                   "upper=True)\nshould be replaced with\nU = torch.linalg.cholesky(A).mH\nThis "
                   "transform will produce equivalent results for all valid (symmetric positive "
                   "definite) inputs.", UserWarning, stacklevel=2)
-    return linalg_cholesky(input, upper=upper, out=out)
+    return named(linalg_cholesky(input, upper=upper, out=out), "CholeskyBackward0")
 
 
 def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
@@ -1496,14 +1537,14 @@ def cholesky_solve(B, L, upper=False, *, out=None):
     if upper:
         L = _mH(L)
     Y = solve(L, B)
-    return _out(solve(_mH(L), Y), out)
+    return _out(named(solve(_mH(L), Y), "CholeskySolveBackward0"), out)
 
 
 def cholesky_inverse(L, upper=False, *, out=None):
     """inv(A) where A = L L^H (or U^H U when upper=True) is given by its factor."""
     from .elementwise import _out
     Linv = inv(_mH(L) if upper else L)
-    return _out(matmul(_mH(Linv), Linv), out)
+    return _out(named(matmul(_mH(Linv), Linv), "CholeskyInverseBackward0"), out)
 
 
 # -- qr ------------------------------------------------------------------------------------------
@@ -1511,6 +1552,7 @@ def cholesky_inverse(L, upper=False, *, out=None):
 class QR(Op):
     """Householder QR: A = Q R, Q with orthonormal columns, R upper triangular."""
     name = "linalg.qr"
+    backward_name = "LinalgQrBackward0"
 
     @staticmethod
     def forward(ctx, A, *, mode):
@@ -1621,6 +1663,7 @@ def qr(input, some=True, *, out=None):
 class SVD(Op):
     """A = U diag(S) Vh with S descending."""
     name = "linalg.svd"
+    backward_name = "LinalgSvdBackward0"
 
     @staticmethod
     def forward(ctx, A, *, full_matrices):
@@ -1721,6 +1764,7 @@ class Eigh(Op):
     """Eigen-decomposition of a batch of symmetric (Hermitian) matrices, ascending values;
     only the UPLO triangle is read."""
     name = "linalg.eigh"
+    backward_name = "LinalgEighBackward0"
 
     @staticmethod
     def forward(ctx, A, *, UPLO):
@@ -1846,6 +1890,7 @@ class Pinv(Op):
     """Moore-Penrose pseudo-inverse through the SVD; singular values at or below
     max(atol, rtol * s_max) count as zero."""
     name = "linalg.pinv"
+    backward_name = "LinalgPinvBackward0"
 
     @staticmethod
     def forward(ctx, A, *, atol, rtol, hermitian):
@@ -2008,7 +2053,7 @@ def lstsq(A, B, rcond=None, *, driver=None):
         X = X.squeeze(-1)
         if residuals is not empty:
             residuals = residuals.squeeze(-1)
-    return _T_linalg_lstsq(X, residuals, rank, sv)
+    return _T_linalg_lstsq(named(X, "LinalgLstsqBackward0", A, B), residuals, rank, sv)
 
 
 # -- triangular solve, cond, vander, tensorinv/tensorsolve, matrix_exp ---------------------------
@@ -2037,7 +2082,7 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
                            f"{_type_name(A._data.dtype)} and B of type "
                            f"{_type_name(B._data.dtype)} instead.")
     X = apply(Solve, T, B, check=True)
-    return _out(X if left else _mT(X), out)
+    return _out(named(X if left else _mT(X), "LinalgSolveTriangularBackward0"), out)
 
 
 def cond(A, p=None, *, out=None):
@@ -2064,7 +2109,7 @@ def vander(x, *, N=None):
         raise RuntimeError(f"N must be greater than 1. (got {N})")
     xp = _xp(x)
     exps = _const(xp.arange(n, dtype=xp.int64))
-    return pow(x.unsqueeze(-1), exps)
+    return named(pow(x.unsqueeze(-1), exps), "CatBackward0")     # PyTorch: cat of cumprods
 
 
 def tensorinv(A, ind=2, *, out=None):
@@ -2128,7 +2173,7 @@ def matrix_exp(A):
     R = solve(V - U, V + U)
     for _ in range(s):
         R = matmul(R, R)
-    return R
+    return named(R, "LinalgMatrixExpBackward0")
 
 
 # -- tensor methods ------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from .._dispatch import Op, apply
 from .._errors import fmt_shape
 from ..autograd.grad_mode import no_grad
 from . import elementwise as _ew
+from ._names import named
 from .activation import logsigmoid
 
 __all__ = [
@@ -131,7 +132,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "me
     loss = diff * diff
     if weight is not None:
         return _weighted(loss, weight, input, reduction)
-    return _reduce(loss, reduction)
+    return named(_reduce(loss, reduction), "MseLossBackward0", input, target)
 
 
 @_amp("fp32")
@@ -147,7 +148,7 @@ def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str
     if beta == 0:
         return _reduce(ad, reduction)
     loss = _ew.where(ad < beta, 0.5 * diff * diff / beta, ad - 0.5 * beta)
-    return _reduce(loss, reduction)
+    return named(_reduce(loss, reduction), "SmoothL1LossBackward0", input, target)
 
 
 @_amp("fp32")
@@ -163,7 +164,7 @@ def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0, weigh
     loss = _ew.where(ad < delta, 0.5 * diff * diff, delta * (ad - 0.5 * delta))
     if weight is not None:
         return _weighted(loss, weight, input, reduction, mean_by_weight=False)
-    return _reduce(loss, reduction)
+    return named(_reduce(loss, reduction), "HuberLossBackward0", input, target)
 
 
 # -- cross entropy and NLL ---------------------------------------------------------------------
@@ -449,7 +450,8 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = 
     reduction = _reduction(size_average, reduce, reduction)
     _check_nll_shapes(input, target, weight)
     args = (input, target) if weight is None else (input, target, weight)
-    return apply(NllLoss, *args, ignore_index=int(ignore_index), reduction=reduction)
+    return named(apply(NllLoss, *args, ignore_index=int(ignore_index), reduction=reduction),
+                 _nll_name(input.ndim, reduction))
 
 
 @_amp("fp32")
@@ -493,7 +495,25 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index: i
     args = (input, target) if weight is None else (input, target, weight)
     loss, _ = apply(CrossEntropy, *args, ignore_index=int(ignore_index), reduction=reduction,
                     label_smoothing=float(label_smoothing), probs=bool(probs))
-    return loss
+    # PyTorch's last node: nll_loss after log_softmax; with probabilities or label smoothing,
+    # the last op of its decomposition
+    if probs:
+        name = "DivBackward1" if reduction == "mean" else "NegBackward0"
+    elif label_smoothing > 0:
+        name = "AddBackward0"
+    else:
+        name = _nll_name(input.ndim, reduction)
+    return named(loss, name)
+
+
+def _nll_name(ndim, reduction) -> str:
+    """PyTorch's node for nll_loss: nll_loss2d for 4-D input, and for 3-D or >= 5-D input
+    reshaped to 4-D (then viewed back when reduction='none')."""
+    if ndim <= 2:
+        return "NllLossBackward0"
+    if ndim != 4 and reduction == "none":
+        return "ViewBackward0"
+    return "NllLoss2DBackward0"
 
 
 # -- binary cross entropy --------------------------------------------------------------------------
@@ -545,7 +565,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     loss = apply(BinaryCrossEntropy, input, target)
     if weight is not None:
         loss = loss * weight
-    return _reduce(loss, reduction)
+    return named(_reduce(loss, reduction), "BinaryCrossEntropyBackward0", input, target)
 
 
 @_amp("fp32")
@@ -567,7 +587,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
         loss = (1 - target) * input - log_sig
     if weight is not None:
         loss = loss * weight
-    return _reduce(loss, reduction)
+    return named(_reduce(loss, reduction), "BinaryCrossEntropyWithLogitsBackward0", input, target)
 
 
 # -- divergences and likelihoods --------------------------------------------------------------
@@ -700,7 +720,8 @@ def hinge_embedding_loss(input, target, margin: float = 1.0, size_average=None, 
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction: str = "mean"):
     """log(1 + exp(-target * input)), the two-class logistic loss."""
     reduction = _reduction(size_average, reduce, reduction)
-    return _reduce(_ew.log1p(_ew.exp(-input * target)), reduction)
+    return named(_reduce(_ew.log1p(_ew.exp(-input * target)), reduction),
+                 "SoftMarginLossBackward0", input, target)
 
 
 def _pairwise_distance(x1, x2, p=2.0, eps=1e-6):
@@ -790,7 +811,7 @@ def multi_margin_loss(input, target, p: int = 1, margin: float = 1.0, weight=Non
     loss = (z * not_target).sum(1) / c
     if input.ndim <= 1 and reduction == "none":
         loss = loss.reshape(())
-    return _reduce(loss, reduction)
+    return named(_reduce(loss, reduction), "MultiMarginLossBackward0", input)
 
 
 @_amp("fp32")
@@ -822,7 +843,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None,
     loss = (margins * Tensor._make(pair_mask.astype(x._data.dtype))).sum((1, 2)) / c
     if input.ndim <= 1 and reduction == "none":
         loss = loss.reshape(())
-    return _reduce(loss, reduction)
+    return named(_reduce(loss, reduction), "MultilabelMarginLossBackward0", input)
 
 
 def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None,

@@ -21,6 +21,7 @@ from .._dispatch import Op, apply
 from .._errors import fmt_shape, wrap_dim
 from .._tensor import Tensor
 from ..autograd.grad_mode import state as _grad_state
+from ._names import named
 
 __all__ = [
     "batch_norm", "layer_norm", "group_norm", "instance_norm", "rms_norm",
@@ -279,6 +280,7 @@ class BatchNorm(Op):
     """Batch normalization over every axis but 1 (channels); updates running statistics in
     place when training with them. Inputs: x, weight (or None), bias (or None)."""
     name = "batch_norm"
+    backward_name = "NativeBatchNormBackward0"
 
     @staticmethod
     def forward(ctx, x, w=None, b=None, *, running_mean, running_var, training, momentum,
@@ -311,6 +313,7 @@ class BatchNorm(Op):
 class LayerNorm(Op):
     """Layer normalization over the last ``k`` axes; weight/bias have those axes' shape."""
     name = "layer_norm"
+    backward_name = "NativeLayerNormBackward0"
 
     @staticmethod
     def forward(ctx, x, w=None, b=None, *, k, eps):
@@ -328,6 +331,7 @@ class GroupNorm(Op):
     """Group normalization: (N, C, *) normalised per sample over groups of C // groups
     channels, then a per-channel affine transform. Inputs: x, weight, bias (or None)."""
     name = "group_norm"
+    backward_name = "NativeGroupNormBackward0"
 
     @staticmethod
     def forward(ctx, x, w=None, b=None, *, groups, eps):
@@ -532,8 +536,9 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
         if math.prod(size[2:]) == 1:
             raise ValueError("Expected more than 1 spatial element when training, got input "
                              f"size {input.shape}")
-    if not use_input_stats:
-        return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
+    if not use_input_stats:         # PyTorch reshapes around batch_norm either way
+        return named(batch_norm(input, running_mean, running_var, weight, bias, False,
+                                momentum, eps), "ViewBackward0", input)
     n, c = input.shape[0], input.shape[1]
     shape = (1, n * c) + tuple(input.shape[2:])
     w = weight.repeat(n) if weight is not None else None
@@ -1250,7 +1255,8 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     from .linalg import vector_norm
     dim = max(x1.ndim, x2.ndim) - 1
     diff = x1 - x2 + eps
-    return vector_norm(diff, p, dim if diff.ndim else None, keepdim=keepdim)
+    return named(vector_norm(diff, p, dim if diff.ndim else None, keepdim=keepdim),
+                 "NormBackward1")           # PyTorch: norm(diff, p, dim), norm's overload 1
 
 
 def pdist(input, p=2):
@@ -1273,7 +1279,7 @@ def pdist(input, p=2):
     xp = _xp_of(input)
     i, j = xp.triu_indices(n, 1)
     diff = input[Tensor._make(i)] - input[Tensor._make(j)]
-    return vector_norm(diff, p, 1)
+    return named(vector_norm(diff, p, 1), "PdistBackward0")
 
 
 TENSOR_METHODS: dict = {}

@@ -19,6 +19,7 @@ from .._autocast import policy as _amp
 from .._dispatch import Op, apply, apply_inplace
 from .._errors import fmt_shape, wrap_dim
 from ..backends.numpy_backend import errstate
+from ._names import named
 
 __all__ = ["sum", "nansum", "mean", "nanmean", "prod", "max", "min", "amax", "amin", "aminmax",
            "argmax", "argmin", "var", "std", "var_mean", "std_mean", "norm", "logsumexp",
@@ -320,7 +321,10 @@ class Prod(Op):
 def _reduce(op, input, dim, keepdim, dtype, name=None):
     dims = _dims(name or op.name, dim, input._data.ndim)
     npd = D.to_dtype(dtype).np if dtype is not None else None
-    return apply(op, input, dims=dims, keepdim=keepdim, dtype=npd)
+    out = apply(op, input, dims=dims, keepdim=keepdim, dtype=npd)
+    if dim is not None or keepdim:      # PyTorch's overload 1: sum(dim), mean(dim), prod(dim)
+        named(out, op.__name__ + "Backward1")
+    return out
 
 
 def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
@@ -353,9 +357,10 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None, out=None):
         3.0
     """
     from .elementwise import _out, where
+    x = input
     if input.is_floating_point() or input.is_complex():
-        input = where(input != input, 0.0, input)
-    return _out(sum(input, dim, keepdim, dtype=dtype), out)
+        x = where(input != input, 0.0, input)
+    return _out(named(sum(x, dim, keepdim, dtype=dtype), "NansumBackward0", input), out)
 
 
 def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
@@ -609,8 +614,9 @@ def aminmax(input, *, dim=None, keepdim=False, out=None):
         3.0
     """
     dims = None if dim is None else (wrap_dim("aminmax", dim, input._data.ndim),)
-    lo = apply(Amin, input, dims=dims, keepdim=keepdim)
-    hi = apply(Amax, input, dims=dims, keepdim=keepdim)
+    # PyTorch has one AminmaxBackward0 node for both; ember two nodes of that name
+    lo = named(apply(Amin, input, dims=dims, keepdim=keepdim), "AminmaxBackward0")
+    hi = named(apply(Amax, input, dims=dims, keepdim=keepdim), "AminmaxBackward0")
     return _out_pair(_RT["aminmax"](lo, hi), out)
 
 
@@ -746,7 +752,8 @@ def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=N
     """
     from .elementwise import _out, sqrt
     dims, corr, keepdim = _var_args("std", input, dim, unbiased, keepdim, correction)
-    return _out(sqrt(apply(Var, input, dims=dims, correction=corr, keepdim=keepdim)), out)
+    return _out(named(sqrt(apply(Var, input, dims=dims, correction=corr, keepdim=keepdim)),
+                      "StdBackward0"), out)
 
 
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
@@ -759,7 +766,9 @@ def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, 
     """
     dims, corr, keepdim = _var_args("var_mean", input, dim, unbiased, keepdim, correction)
     v = apply(Var, input, dims=dims, correction=corr, keepdim=keepdim)
-    return v, apply(Mean, input, dims=dims, keepdim=keepdim, dtype=None)
+    m = apply(Mean, input, dims=dims, keepdim=keepdim, dtype=None)
+    # PyTorch has one VarMeanBackward0 node for both outputs; ember two nodes of that name
+    return named(v, "VarMeanBackward0"), named(m, "VarMeanBackward0")
 
 
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
@@ -773,12 +782,14 @@ def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None, 
     from .elementwise import sqrt
     dims, corr, keepdim = _var_args("std_mean", input, dim, unbiased, keepdim, correction)
     v = apply(Var, input, dims=dims, correction=corr, keepdim=keepdim)
-    return sqrt(v), apply(Mean, input, dims=dims, keepdim=keepdim, dtype=None)
+    m = apply(Mean, input, dims=dims, keepdim=keepdim, dtype=None)
+    return named(sqrt(v), "StdMeanBackward0"), named(m, "StdMeanBackward0")
 
 
 class Norm(Op):
     """Vector p-norm over dims: p = 2, 1, inf, -inf, 0 or any other real p."""
     name = "norm"
+    backward_name = "LinalgVectorNormBackward0"
 
     @staticmethod
     def forward(ctx, x, *, p, dims, keepdim):
@@ -871,6 +882,7 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
 class LogSumExp(Op):
     """log(sum(exp(x))) over dims, computed stably (shifted by the max)."""
     name = "logsumexp"
+    backward_name = "LogsumexpBackward0"
     promote = "float"
 
     @staticmethod
@@ -927,6 +939,7 @@ def _scan_dtype(x, dtype):
 class CumSum(Op):
     """Running sum along dim; integers and bools give int64."""
     name = "cumsum"
+    backward_name = "CumsumBackward0"
 
     @staticmethod
     def forward(ctx, x, *, dim, dtype):
@@ -953,6 +966,7 @@ def _reverse_cumsum(t, dim):
 class CumProd(Op):
     """Running product along dim; the gradient is exact with zeros in the input."""
     name = "cumprod"
+    backward_name = "CumprodBackward0"
 
     @staticmethod
     def forward(ctx, x, *, dim, dtype):
@@ -1027,6 +1041,7 @@ def cumprod(input, dim, *, dtype=None, out=None):
 class CumMax(Op):
     """(values, indices) of the running max along dim; ties move the index forward."""
     name = "cummax"
+    backward_name = "CummaxBackward0"
     largest = True
 
     @staticmethod
@@ -1063,6 +1078,7 @@ class CumMax(Op):
 class CumMin(CumMax):
     """(values, indices) of the running min along dim; ties move the index forward."""
     name = "cummin"
+    backward_name = "CumminBackward0"
     largest = False
 
 
@@ -1093,6 +1109,7 @@ def cummin(input, dim, *, out=None):
 class LogCumSumExp(Op):
     """log(cumsum(exp(x))) along dim, computed stably."""
     name = "logcumsumexp"
+    backward_name = "LogcumsumexpBackward0"
 
     @staticmethod
     def forward(ctx, x, *, dim):
@@ -1297,6 +1314,7 @@ def msort(input, *, out=None):
 class TopK(Op):
     """The k largest (or smallest) elements along dim, sorted, with their indices."""
     name = "topk"
+    backward_name = "TopkBackward0"
 
     @staticmethod
     def forward(ctx, x, *, k, dim, largest):
@@ -1348,6 +1366,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
 class _PickSorted(Op):
     """(values, indices): the element at a sorted position along dim (kthvalue, median)."""
     name = "kthvalue"
+    backward_name = "KthvalueBackward0"
 
     @staticmethod
     def forward(ctx, x, *, dim, keepdim, k, mode):
@@ -1390,10 +1409,12 @@ class _PickSorted(Op):
 
 class _Median(_PickSorted):
     name = "median"
+    backward_name = "MedianBackward1"
 
 
 class _NanMedian(_PickSorted):
     name = "nanmedian"
+    backward_name = "NanmedianBackward1"
 
 
 def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
@@ -1412,6 +1433,7 @@ def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
 class MedianAll(Op):
     """Lower median of all elements; the gradient is split evenly among ties."""
     name = "median"
+    backward_name = "MedianBackward0"
 
     @staticmethod
     def forward(ctx, x, *, ignore_nan):
@@ -1463,7 +1485,7 @@ def nanmedian(input, dim=None, keepdim=False, *, out=None):
     """
     from .elementwise import _out
     if dim is None:
-        return _out(apply(MedianAll, input, ignore_nan=True), out)
+        return _out(named(apply(MedianAll, input, ignore_nan=True), "NanmedianBackward0"), out)
     d = wrap_dim("nanmedian", dim, input._data.ndim)
     values, indices = apply(_NanMedian, input, dim=d, keepdim=keepdim, k=0, mode="nanmedian")
     return _out_pair(_RT["nanmedian"](values, indices), out)

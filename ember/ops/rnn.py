@@ -26,6 +26,7 @@ from .._autocast import policy as _amp
 from .._dispatch import Op, apply
 from .._tensor import Tensor
 from ..autograd.grad_mode import state as _grad_state
+from ._names import named
 
 __all__ = ["rnn_tanh", "rnn_relu", "lstm", "gru", "rnn_tanh_cell", "rnn_relu_cell",
            "lstm_cell", "gru_cell"]
@@ -242,7 +243,8 @@ def _rnn_cell(name, nonlinearity, input, hx, w_ih, w_hh, b_ih, b_hh):
     _check_cell(name, input, [hx], w_ih, w_hh)
     x, (h,), squeeze = _unbatched(input, [hx])
     out = apply(_RNNStep, _project(x, w_ih, b_ih, b_hh), h, w_hh, nonlinearity=nonlinearity)
-    return out.squeeze(0) if squeeze else out
+    # PyTorch's cells are compositions: their last op names the node (here tanh or relu)
+    return out.squeeze(0) if squeeze else named(out, nonlinearity.capitalize() + "Backward0")
 
 
 @_amp("lower")
@@ -314,7 +316,8 @@ def lstm_cell(input: Tensor, hx, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor | None
     _check_cell("lstm_cell", input, hx, w_ih, w_hh)
     x, (h, c), squeeze = _unbatched(input, hx)
     h, c = apply(_LSTMStep, _project(x, w_ih, b_ih, b_hh), h, c, w_hh)
-    return (h.squeeze(0), c.squeeze(0)) if squeeze else (h, c)
+    # one node for h' and c'; PyTorch's h' ends in a mul (and c' in an add, not named here)
+    return (h.squeeze(0), c.squeeze(0)) if squeeze else (named(h, "MulBackward0"), c)
 
 
 @_amp("lower")
@@ -342,7 +345,7 @@ def gru_cell(input: Tensor, hx: Tensor, w_ih: Tensor, w_hh: Tensor,
     x, (h,), squeeze = _unbatched(input, [hx])
     args = (_project(x, w_ih, b_ih), h, w_hh) + ((b_hh,) if b_hh is not None else ())
     out = apply(_GRUStep, *args)
-    return out.squeeze(0) if squeeze else out
+    return out.squeeze(0) if squeeze else named(out, "AddBackward0")
 
 
 # -- whole sequences --------------------------------------------------------------------------

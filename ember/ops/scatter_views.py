@@ -13,9 +13,10 @@ import itertools
 
 import numpy as np
 
-from .._dispatch import Op, apply, apply_inplace
+from .._dispatch import Op, apply
 from .._errors import fmt_shape, wrap_dim
 from . import shape as S
+from ._names import named, named_inplace
 
 __all__ = ["diagonal_scatter", "select_scatter", "slice_scatter", "as_strided_scatter",
            "view_copy", "permute_copy", "transpose_copy", "t_copy", "expand_copy",
@@ -121,7 +122,8 @@ def _scatter(op, input, src, region, view):
                            f"size = {list(src._data.shape)}, slice size = {list(view.shape)}")
     if src.dtype != input.dtype:
         src = src.to(input.dtype)
-    return apply(RegionScatter, input, src, region=region)
+    name = "".join(w.capitalize() for w in op.split("_")) + "Backward0"   # DiagonalScatter...
+    return named(apply(RegionScatter, input, src, region=region), name)
 
 
 def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
@@ -220,113 +222,118 @@ def as_strided_scatter(input, src, size, stride, storage_offset=None):
 
 # -- copies of views ---------------------------------------------------------------------------
 
-def _copy(t):
+def _copy(t, input, name=None):
+    """t (a view of input) in memory of its own; its node is PyTorch's ``<view node>_copy``."""
     from .creation import clone
-    return clone(t).contiguous()
+    fn = t.grad_fn
+    if name is None and fn is not None and fn is not input.grad_fn:
+        name = fn.name() + "_copy"
+    out = clone(t).contiguous()
+    return named(out, name, input) if name is not None else out
 
 
 def view_copy(input, size):
     """``input.view(size)`` (a shape or a dtype) in memory of its own."""
     from .. import _dtype
     if isinstance(size, _dtype.dtype):
-        return _copy(S.view_dtype(input, size))
-    return _copy(S.view(input, size))
+        return _copy(S.view_dtype(input, size), input)
+    return _copy(S.view(input, size), input)
 
 
 def permute_copy(input, dims):
     """``input.permute(dims)`` in memory of its own."""
-    return _copy(S.permute(input, dims))
+    return _copy(S.permute(input, dims), input)
 
 
 def transpose_copy(input, dim0, dim1):
     """``input.transpose(dim0, dim1)`` in memory of its own."""
-    return _copy(S.transpose(input, dim0, dim1))
+    return _copy(S.transpose(input, dim0, dim1), input)
 
 
 def t_copy(input):
     """``input.t()`` in memory of its own."""
-    return _copy(S.t(input))
+    return _copy(S.t(input), input)
 
 
 def expand_copy(input, size, *, implicit=False):
     """``input.expand(size)`` in memory of its own (every element stored)."""
-    return _copy(S.expand(input, size))
+    return _copy(S.expand(input, size), input)
 
 
 def squeeze_copy(input, dim=None):
     """``input.squeeze(dim)`` in memory of its own."""
-    return _copy(S.squeeze(input, dim))
+    return _copy(S.squeeze(input, dim), input)
 
 
 def unsqueeze_copy(input, dim):
     """``input.unsqueeze(dim)`` in memory of its own."""
-    return _copy(S.unsqueeze(input, dim))
+    return _copy(S.unsqueeze(input, dim), input)
 
 
 def diagonal_copy(input, offset=0, dim1=0, dim2=1):
     """``input.diagonal(offset, dim1, dim2)`` in memory of its own."""
-    return _copy(S.diagonal(input, offset, dim1, dim2))
+    return _copy(S.diagonal(input, offset, dim1, dim2), input)
 
 
 def select_copy(input, dim, index):
     """``input.select(dim, index)`` in memory of its own."""
-    return _copy(S.select(input, dim, index))
+    return _copy(S.select(input, dim, index), input)
 
 
 def slice_copy(input, dim=0, start=None, end=None, step=1):
     """``input[..., start:end:step, ...]`` (along dim) in memory of its own."""
     index = _slice_index("slice_copy", input, dim, start, end, step)
-    return _copy(apply(S.Slice, input, index=index))
+    return _copy(apply(S.Slice, input, index=index), input)
 
 
 def split_copy(input, split_size, dim=0):
     """``input.split(split_size, dim)``, each piece in memory of its own."""
-    return tuple(_copy(p) for p in S.split(input, split_size, dim))
+    return tuple(_copy(p, input) for p in S.split(input, split_size, dim))
 
 
 def split_with_sizes_copy(input, split_sizes, dim=0):
     """``input.split_with_sizes(split_sizes, dim)``, each piece in memory of its own."""
-    return tuple(_copy(p) for p in S.split_with_sizes(input, split_sizes, dim))
+    return tuple(_copy(p, input) for p in S.split_with_sizes(input, split_sizes, dim))
 
 
 def unbind_copy(input, dim=0):
     """``input.unbind(dim)``, each slice in memory of its own."""
-    return tuple(_copy(p) for p in S.unbind(input, dim))
+    return tuple(_copy(p, input) for p in S.unbind(input, dim))
 
 
 def unfold_copy(input, dimension, size, step):
     """``input.unfold(dimension, size, step)`` in memory of its own."""
-    return _copy(S.unfold(input, dimension, size, step))
+    return _copy(S.unfold(input, dimension, size, step), input)
 
 
 def as_strided_copy(input, size, stride, storage_offset=None):
     """``input.as_strided(size, stride, storage_offset)`` in memory of its own."""
-    return _copy(S.as_strided(input, size, stride, storage_offset))
+    return _copy(S.as_strided(input, size, stride, storage_offset), input)
 
 
 def alias_copy(input):
     """A copy of input (the alias op's non-view form)."""
-    return _copy(input)
+    return _copy(input, input, "AliasBackward0_copy")
 
 
 def detach_copy(input):
     """``input.detach()`` in memory of its own."""
-    return _copy(input.detach())
+    return _copy(input.detach(), input)
 
 
 def unsafe_chunk(input, chunks, dim=0):
     """chunk(); PyTorch's version skips view tracking, ember's pieces are ordinary views."""
-    return S.chunk(input, chunks, dim)
+    return named(S.chunk(input, chunks, dim), "UnsafeSplitBackward0")
 
 
 def unsafe_split(input, split_size, dim=0):
     """split(); PyTorch's version skips view tracking, ember's pieces are ordinary views."""
-    return S.split(input, split_size, dim)
+    return named(S.split(input, split_size, dim), "UnsafeSplitBackward0")
 
 
 def unsafe_split_with_sizes(input, split_sizes, dim=0):
     """split_with_sizes() (see unsafe_split)."""
-    return S.split_with_sizes(input, split_sizes, dim)
+    return named(S.split_with_sizes(input, split_sizes, dim), "UnsafeSplitWithSizesBackward0")
 
 
 # -- complex views -----------------------------------------------------------------------------
@@ -418,7 +425,9 @@ def sum_to_size(self, *size):
         s == n or s == 1 for s, n in zip(size, shape[len(shape) - len(size):]))
     if not ok:
         raise RuntimeError(f"size {{{list(size)}}} is not expandable to size {{{list(shape)}}}.")
-    return sum_to(self, size)
+    # PyTorch sums with keepdim, then views away the leading dims
+    return named(sum_to(self, size), "ViewBackward0" if len(size) < len(shape) else
+                 "SumBackward1", self)
 
 
 def is_same_size(self, other) -> bool:
@@ -475,7 +484,9 @@ def fill_diagonal_(self, fill_value, wrap=False):
     from .._tensor import Tensor
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
-    return apply_inplace(FillDiagonal, self, fill_value=fill_value, wrap=builtins.bool(wrap))
+    # PyTorch fills a strided view of self, so its node is the base's CopySlices
+    return named_inplace(FillDiagonal, self, "torch::autograd::CopySlices",
+                         fill_value=fill_value, wrap=builtins.bool(wrap))
 
 
 class UnravelIndex(Op):
@@ -573,7 +584,7 @@ def combinations(input, r=2, with_replacement=False):
     from .._tensor import Tensor
     idx = Tensor._make(flat).to(input.device)
     out = index_select(input, 0, idx)
-    return S.reshape(out, (-1, r))
+    return named(S.reshape(out, (-1, r)), "StackBackward0")     # PyTorch stacks the columns
 
 
 class BlockDiag(Op):

@@ -8,6 +8,7 @@ import numpy as np
 
 from .._dispatch import Op, apply, apply_inplace
 from .._errors import fmt_shape, wrap_dim
+from ._names import named
 
 __all__ = ["reshape", "permute", "transpose", "swapaxes", "swapdims", "t", "expand",
            "broadcast_to", "squeeze", "unsqueeze", "flatten", "contiguous", "unflatten", "ravel",
@@ -71,6 +72,7 @@ class View(Op):
 class ReshapeCopy(Op):
     """reshape of a tensor whose layout does not allow a view: copies."""
     name = "reshape"
+    backward_name = "UnsafeViewBackward0"   # PyTorch: clone, then _unsafe_view
 
     @staticmethod
     def forward(ctx, x, *, shape):
@@ -225,6 +227,10 @@ def permute(input, *dims):
 
 def transpose(input, dim0, dim1):
     """Swap two dims (a view)."""
+    return named(_transpose(input, dim0, dim1), "TransposeBackward0")
+
+
+def _transpose(input, dim0, dim1):
     ndim = input._data.ndim
     if ndim == 0:
         return apply(View, input, shape=())
@@ -244,8 +250,8 @@ def t(input):
         raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is "
                            f"{input._data.ndim}D")
     if input._data.ndim < 2:
-        return apply(View, input, shape=input._data.shape)
-    return transpose(input, 0, 1)
+        return named(apply(View, input, shape=input._data.shape), "TBackward0")
+    return named(_transpose(input, 0, 1), "TBackward0")
 
 
 class Expand(Op):
@@ -289,7 +295,7 @@ def expand(input, *sizes):
                 f"{list(shape)}")
     out = tuple(out)
     if out == shape:
-        return apply(View, input, shape=shape)
+        return named(apply(View, input, shape=shape), "ExpandBackward0")
     return apply(Expand, input, shape=out)
 
 
@@ -311,14 +317,16 @@ def squeeze(input, dim=None):
         dims = dim if isinstance(dim, (tuple, list)) else (dim,)
         dims = {wrap_dim("squeeze", d, ndim) for d in dims}
         new = tuple(s for i, s in enumerate(shape) if not (i in dims and s == 1))
-    return apply(View, input, shape=new)
+    # PyTorch's overloads: squeeze() 0, squeeze(int) 1, squeeze(dims) 2
+    number = 0 if dim is None else 2 if isinstance(dim, (tuple, list)) else 1
+    return named(apply(View, input, shape=new), f"SqueezeBackward{number}")
 
 
 def unsqueeze(input, dim):
     """Insert a size-1 dim at ``dim``."""
     shape = input._data.shape
     d = wrap_dim("unsqueeze", dim, len(shape) + 1)
-    return apply(View, input, shape=shape[:d] + (1,) + shape[d:])
+    return named(apply(View, input, shape=shape[:d] + (1,) + shape[d:]), "UnsqueezeBackward0")
 
 
 def flatten(input, start_dim=0, end_dim=-1):
@@ -338,6 +346,7 @@ def flatten(input, start_dim=0, end_dim=-1):
 
 class Contiguous(Op):
     name = "contiguous"
+    backward_name = "CloneBackward0"
 
     @staticmethod
     def forward(ctx, x):
@@ -490,7 +499,7 @@ def narrow(input, dim, start, length):
 def narrow_copy(input, dim, start, length):
     """Like narrow, but a copy with its own memory."""
     from .creation import clone
-    return clone(narrow(input, dim, start, length))
+    return named(clone(narrow(input, dim, start, length)), "NarrowCopyBackward0")
 
 
 def select(input, dim, index):
@@ -510,7 +519,8 @@ def select(input, dim, index):
     if not -size <= index < size:
         raise IndexError(f"select(): index {index} out of range for tensor of size "
                          f"{list(input._data.shape)} at dimension {d}")
-    return apply(Slice, input, index=(slice(None),) * d + (index % size,))
+    return named(apply(Slice, input, index=(slice(None),) * d + (index % size,)),
+                 "SelectBackward0")
 
 
 class Split(Op):
@@ -593,7 +603,8 @@ def split(tensor, split_size_or_sections, dim=0):
                                f"dimension size of {n}")
         count = builtins.max((n + size - 1) // size, 1) if size else 1
         sizes = [size] * (count - 1) + [n - size * (count - 1)]
-    return _split_bounds(tensor, d, _bounds_from_sizes(sizes))
+        return _split_bounds(tensor, d, _bounds_from_sizes(sizes))
+    return named(_split_bounds(tensor, d, _bounds_from_sizes(sizes)), "SplitWithSizesBackward0")
 
 
 def split_with_sizes(input, split_sizes, dim=0):
@@ -678,7 +689,8 @@ def tensor_split(input, indices_or_sections, dim=0):
             raise RuntimeError(f"number of sections must be larger than 0, got {sections}")
         base, extra = divmod(n, sections)
         bounds = _bounds_from_sizes([base + 1] * extra + [base] * (sections - extra))
-    return _split_bounds(input, d, bounds)
+    # PyTorch slices each piece (one SliceBackward0 node per piece; ember has one node)
+    return named(_split_bounds(input, d, bounds), "SliceBackward0")
 
 
 def hsplit(input, indices_or_sections):
@@ -940,7 +952,8 @@ def _atleast(tensors, n):
             new = (1,) * (2 - len(shape)) + shape
         else:
             new = {0: (1, 1, 1), 1: (1,) + shape + (1,), 2: shape + (1,)}[len(shape)]
-        outs.append(apply(View, t, shape=new))
+        out = apply(View, t, shape=new)
+        outs.append(named(out, "UnsqueezeBackward0") if len(shape) else out)
     return outs[0] if single else tuple(outs)
 
 
@@ -992,7 +1005,8 @@ def broadcast_tensors(*tensors):
                      if pa[k] != pb[k] and pa[k] != 1 and pb[k] != 1)
             raise RuntimeError(f"The size of tensor a ({pa[k]}) must match the size of tensor b "
                                f"({pb[k]}) at non-singleton dimension {k}") from None
-    return tuple(expand(t, shape) for t in tensors)
+    # PyTorch hands back a tensor that already has the shape itself, not a view of it
+    return tuple(t if tuple(t._data.shape) == shape else expand(t, shape) for t in tensors)
 
 
 def meshgrid(*tensors, indexing=None):
@@ -1154,13 +1168,15 @@ def rot90(input, k=1, dims=(0, 1)):
                            f"dim1 = {d1}")
     k = k % 4
     if k == 1:
-        return transpose(flip(input, (d1,)), d0, d1)
-    if k == 2:
-        return flip(input, (d0, d1))
-    if k == 3:
-        return transpose(flip(input, (d0,)), d0, d1)
-    from .creation import clone
-    return clone(input)
+        out = _transpose(flip(input, (d1,)), d0, d1)
+    elif k == 2:
+        out = flip(input, (d0, d1))
+    elif k == 3:
+        out = _transpose(flip(input, (d0,)), d0, d1)
+    else:
+        from .creation import clone
+        out = clone(input)
+    return named(out, "Rot90Backward0", input)
 
 
 def movedim(input, source, destination):
@@ -1347,7 +1363,9 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     if output_size is not None and int(reps.sum()) != output_size:
         raise RuntimeError(f"repeat_interleave: output_size {output_size} does not match the "
                            f"sum of repeats {int(reps.sum())}")
-    return apply(RepeatInterleave, input, repeats=reps, dim=d)
+    # PyTorch expands and reshapes for an int, gathers with index_select for a tensor
+    return named(apply(RepeatInterleave, input, repeats=reps, dim=d),
+                 "IndexSelectBackward0" if isinstance(repeats, Tensor) else "ViewBackward0")
 
 
 def _xp_of(t):
@@ -1521,7 +1539,8 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
         shape.insert(d, n)
     if input._data.ndim == 0:
         input = reshape(input, (1,))
-    return apply(DiagonalScatter, input, shape=tuple(shape), offset=offset, dim1=d1, dim2=d2)
+    return named(apply(DiagonalScatter, input, shape=tuple(shape), offset=offset, dim1=d1,
+                       dim2=d2), "DiagEmbedBackward0")
 
 
 def diag(input, diagonal=0, *, out=None):
@@ -1532,7 +1551,8 @@ def diag(input, diagonal=0, *, out=None):
     if ndim == 1:
         res = diag_embed(input, diagonal, 0, 1)
     elif ndim == 2:
-        res = clone(globals()["diagonal"](input, diagonal, 0, 1))
+        res = named(clone(globals()["diagonal"](input, diagonal, 0, 1)),
+                    "DiagonalBackward0_copy")
     else:
         raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {ndim}D")
     return _out(res, out)
@@ -1760,7 +1780,7 @@ def unflatten(input, dim, sizes):
 
 def ravel(input):
     """The flattened tensor: a view when the layout allows, else a contiguous copy."""
-    return reshape(input, (-1,))
+    return named(reshape(input, (-1,)), "ViewBackward0", input)   # PyTorch: contiguous().view
 
 
 def _conj(t):

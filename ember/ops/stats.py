@@ -10,8 +10,9 @@ import builtins
 import math
 import warnings
 
-from .._dispatch import Op, apply, apply_inplace
+from .._dispatch import Op, apply
 from .._errors import fmt_shape, wrap_dim
+from ._names import named, named_inplace
 from .reduce import _return_type
 
 _HISTOGRAM = _return_type("histogram", ("hist", "bin_edges"))
@@ -237,7 +238,8 @@ def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=N
         2.5
     """
     from .elementwise import _out
-    return _out(_quantile("quantile", input, q, dim, keepdim, interpolation, False), out)
+    res = _quantile("quantile", input, q, dim, keepdim, interpolation, False)
+    return _out(named(res, "SqueezeBackward4", input), out)     # PyTorch ends in a squeeze
 
 
 def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None):
@@ -249,7 +251,8 @@ def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear", ou
         2.0
     """
     from .elementwise import _out
-    return _out(_quantile("nanquantile", input, q, dim, keepdim, interpolation, True), out)
+    res = _quantile("nanquantile", input, q, dim, keepdim, interpolation, True)
+    return _out(named(res, "SqueezeBackward4", input), out)
 
 
 # -- histograms --------------------------------------------------------------------------------
@@ -487,7 +490,8 @@ def trapezoid(y, x=None, *, dx=None, dim=-1):
     mid, widths, d = _trapezoid_parts("trapezoid", y, x, 1 if dx is None else dx, dim)
     if mid is None:
         return _sum(_to_float(y), d)
-    return _sum(mid * widths, d)
+    # PyTorch's last op: the sum times dx, or (with x) a halving of sum(widths * (l + r))
+    return named(_sum(mid * widths, d), "MulBackward1" if x is None else "DivBackward1", y)
 
 
 def trapz(y, x=None, *, dx=None, dim=-1):
@@ -510,7 +514,7 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
                                       dim)
     if mid is None:
         return _to_float(y).clone()
-    return cumsum(mid * widths, d)
+    return named(cumsum(mid * widths, d), "CumsumBackward0" if x is None else "DivBackward1", y)
 
 
 def _gradient_dims(input, spacing, dim, edge_order):
@@ -657,7 +661,7 @@ def renorm(input, p, dim, maxnorm, *, out=None):
         [0.5, 0.5, 0.5, 0.5]
     """
     from .elementwise import _out
-    return _out(input * _renorm_factor(input, p, dim, maxnorm), out)
+    return _out(named(input * _renorm_factor(input, p, dim, maxnorm), "RenormBackward0"), out)
 
 
 class _Assign(Op):
@@ -678,7 +682,7 @@ def renorm_(self, p, dim, maxnorm):
     from .creation import clone
     # Computed from a copy: self is overwritten, but the norms saved for backward must not be.
     result = renorm(clone(self), p, dim, maxnorm)
-    return apply_inplace(_Assign, self, result)
+    return named_inplace(_Assign, self, "RenormBackward0", result)
 
 
 def dist(input, other, p=2):
@@ -694,7 +698,7 @@ def dist(input, other, p=2):
     if not isinstance(other, Tensor):
         raise TypeError(f"dist(): argument 'other' (position 2) must be Tensor, not "
                         f"{type(other).__name__}")
-    return vector_norm(input - other, float(p))
+    return named(vector_norm(input - other, float(p)), "DistBackward0")
 
 
 TENSOR_METHODS = {
