@@ -61,17 +61,32 @@ class Value:
 class Node:
     """One op call: ``outputs = op(*inputs, **attrs)``; ``inplace`` when it was an in-place
     call on its first input (the executor may run it out of place: ``outputs[0]`` is the
-    new version of that tensor)."""
+    new version of that tensor).
 
-    __slots__ = ("op", "inputs", "attrs", "outputs", "inplace", "scope")
+    ``param_attrs`` maps an attribute name to the dotted name of the parameter or buffer whose
+    memory that attribute's array is (batch_norm's ``running_mean``: forward updates it in
+    place when training); executors and ``jit.load`` rebind it to the parameter they run
+    with. The array in ``attrs`` is the traced module's own (a view of it), so running the
+    node as recorded updates the module's buffer.
 
-    def __init__(self, op, inputs, attrs, outputs, *, inplace: bool = False, scope: str = ""):
+    ``no_grad`` marks a call the traced code made under ``ember.no_grad()`` (while the trace
+    itself ran with grad enabled): the reference executor runs it without recording
+    autograd history, as eager code did.
+    """
+
+    __slots__ = ("op", "inputs", "attrs", "outputs", "inplace", "scope", "param_attrs",
+                 "no_grad")
+
+    def __init__(self, op, inputs, attrs, outputs, *, inplace: bool = False, scope: str = "",
+                 param_attrs=None, no_grad: bool = False):
         self.op = op
         self.inputs = list(inputs)
         self.attrs = dict(attrs)
         self.outputs = list(outputs)
         self.inplace = inplace
         self.scope = scope                  # module path, e.g. "encoder.layers.0.linear1"
+        self.param_attrs = dict(param_attrs) if param_attrs else {}
+        self.no_grad = no_grad
 
     @property
     def kind(self) -> str:
@@ -126,6 +141,39 @@ class Graph:
                         for i in range(n_outputs)]
         self.nodes.append(node)
         return node
+
+    def copy(self) -> Graph:
+        """A new graph with new Values and Nodes (the same op classes, attribute values and
+        constant arrays): rewriting the copy leaves this graph as it is."""
+        g = Graph()
+        new: dict[int, Value] = {}
+
+        def clone(v: Value, **kw) -> Value:
+            c = Value(v.kind, index=v.index, name=v.name, shape=v.shape, dtype=v.dtype,
+                      device=v.device, requires_grad=v.requires_grad, **kw)
+            new[v.id] = c
+            return c
+
+        def get(v):
+            if not isinstance(v, Value):
+                return v
+            c = new.get(v.id)
+            if c is None and v.kind == "const":     # constants are met where they are read
+                c = clone(v)
+                g.constants[c.id] = self.constants[v.id]
+            return c
+
+        g.inputs = [clone(v) for v in self.inputs]
+        g.params = {name: clone(v) for name, v in self.params.items()}
+        for node in self.nodes:
+            n = Node(node.op, [get(a) for a in node.inputs], node.attrs, [],
+                     inplace=node.inplace, scope=node.scope, param_attrs=node.param_attrs,
+                     no_grad=node.no_grad)
+            n.outputs = [clone(o, node=n) for o in node.outputs]
+            g.nodes.append(n)
+        g.outputs = [get(v) for v in self.outputs]
+        g.output_spec = self.output_spec
+        return g
 
     # -- queries --------------------------------------------------------------------------
 
