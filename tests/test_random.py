@@ -360,3 +360,11 @@ def test_fork_rng_restores_cuda_streams():
     ember.manual_seed(2)
     ember.rand(1, device="cuda")
     np.testing.assert_array_equal(a, ember.rand(5, device="cuda").cpu().numpy())
+
+
+def test_poisson_of_a_0d_rate_and_sigmoid_tails():
+    x = ember.poisson(ember.tensor(3.0))
+    assert x.shape == () and x.dtype is ember.float32 and float(x) >= 0
+    # sigmoid keeps relative precision far into the negative tail (as PyTorch's)
+    s = ember.sigmoid(ember.tensor([-20.0, -15.0], dtype=ember.float64))
+    np.testing.assert_allclose(s.numpy(), 1 / (1 + np.exp([20.0, 15.0])), rtol=1e-12)

@@ -573,8 +573,15 @@ Atanh = _unary_op("Atanh", "atanh", lambda xp, a: xp.arctanh(a), lambda a: 1 / (
 
 
 def _sigmoid_kernel(xp, a):
-    # 0.5 * (1 + tanh(a / 2)) never overflows, unlike 1 / (1 + exp(-a)).
-    return ((xp.tanh(a * 0.5) + 1) * 0.5).astype(a.dtype, copy=False)
+    # 1 / (1 + exp(-a)): accurate in relative terms everywhere (0.5 * (1 + tanh(a / 2)) loses
+    # every digit for very negative a: sigmoid(-20) came out 0), and four passes in one
+    # buffer. exp(-a) overflows to inf for a < -88 (float32), giving the right limit 0; NumPy's
+    # overflow warning is filtered for ember's modules (ember/_dispatch.py).
+    e = xp.negative(a, out=xp.empty_like(a))   # (out=: a 0-d input stays an array)
+    xp.exp(e, out=e)
+    e += 1
+    xp.reciprocal(e, out=e)
+    return e
 
 
 Sigmoid = _unary_op("Sigmoid", "sigmoid", _sigmoid_kernel, lambda out: out * (1 - out),

@@ -1254,7 +1254,7 @@ def poisson(input, generator=None):
         gen = _gen(generator, np)
         seed = int(_words64(gen, 1)[0])
         draws = np.random.Generator(np.random.PCG64(seed)).poisson(rates.astype(np.float64))
-        return Tensor._make(draws.astype(rates.dtype))
+        return Tensor._make(np.asarray(draws).astype(rates.dtype))   # (a 0-d rate: a scalar)
     rs = _cuda_rs(_gen(generator, _cupy()), rates)
     return Tensor._make(rs.poisson(rates.astype(np.float64)).astype(rates.dtype))
 
