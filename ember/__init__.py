@@ -45,6 +45,7 @@ from .serialization import load, save
 from . import amp, cpu
 from . import profiler
 from . import jit
+from . import onnx
 from . import distributions
 from .amp.autocast_mode import (autocast, get_autocast_dtype, is_autocast_enabled,
                                 set_autocast_dtype, set_autocast_enabled)
