@@ -2,7 +2,8 @@
 
 The training code below is ordinary PyTorch code with ``import ember as torch``: a dataset
 and transforms (``ember.vision``), a ``DataLoader``, an ``nn.Module``, Adam, a learning-rate
-schedule, a checkpoint (``ember.save``) and a TensorBoard log. It trains on MNIST when MNIST
+schedule, a checkpoint (``ember.save``), a TensorBoard log and an ONNX export checked in
+onnxruntime (when onnx/onnxruntime are installed). It trains on MNIST when MNIST
 is on disk (or can be downloaded), else on the 8x8 digits bundled with ember, which reach
 about 99% test accuracy in about ten seconds on two CPU cores.
 
@@ -166,6 +167,34 @@ def _blas_threads(threads: int | None):
     return threadpool_limits(limits=threads, user_api="blas")
 
 
+def _export_onnx(model, loader, out: str, device):
+    """Export the trained model to ONNX (batch axis dynamic) and, when onnxruntime is
+    installed, check that it gives ember's outputs on a test batch. Returns (path or None,
+    a one-line note)."""
+    try:
+        import onnx  # noqa: F401
+    except ImportError:
+        return None, "export skipped (pip install onnx onnxruntime)"
+    model.eval()
+    images, _ = next(iter(loader))
+    images = images.to(device)
+    path = os.path.join(out, "model.onnx")
+    torch.onnx.export(model, (images[:1],), path, input_names=["image"],
+                      output_names=["logits"], dynamic_axes={"image": {0: "batch"},
+                                                             "logits": {0: "batch"}})
+    try:
+        import onnxruntime
+    except ImportError:
+        return path, f"{path} (onnxruntime not installed: not run)"
+    session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
+    with torch.no_grad():
+        want = model(images).cpu().numpy()
+    got = session.run(None, {"image": images.cpu().numpy()})[0]
+    diff = float(abs(got - want).max())
+    return path, (f"{path} (onnxruntime on {len(images)} test images: max |difference| "
+                  f"{diff:.1e})")
+
+
 def _summary_writer(logdir: str, log):
     try:
         from ember.utils.tensorboard import SummaryWriter
@@ -252,18 +281,20 @@ def _train(args, name: str, root: str | None, start: float) -> dict[str, Any]:
                 "epoch": epochs, "test_accuracy": accuracy, "data": name}, checkpoint)
     if writer is not None:
         writer.close()
+    onnx_path, onnx_note = _export_onnx(model, test_loader, args.out, device)
     seconds = time.perf_counter() - start
 
     log("")
     log(f"checkpoint: {checkpoint}  (load with ember.load or torch.load)")
     if writer is not None:
         log(f"TensorBoard: tensorboard --logdir {logdir}")
+    log(f"ONNX: {onnx_note}")
     log(f"summary: {name}, test accuracy {100 * accuracy:.2f}% after {epochs} epochs in "
         f"{seconds:.1f} s; checkpoint {checkpoint}; log dir "
         f"{logdir if writer is not None else '(none)'}")
     return {"data": name, "epochs": epochs, "accuracy": accuracy, "losses": losses,
             "seconds": seconds, "checkpoint": checkpoint,
-            "logdir": logdir if writer is not None else None}
+            "logdir": logdir if writer is not None else None, "onnx": onnx_path}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

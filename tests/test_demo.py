@@ -41,6 +41,10 @@ def test_demo_smoke_digits(tmp_path, capsys):
     assert np.isfinite(result["losses"]).all()
     assert result["accuracy"] > 0.3                       # chance is 0.1
     assert "epoch  3/3" in out and "summary: digits, test accuracy" in out
+    assert "ONNX: " in out
+    if result["onnx"] is not None:                    # onnx installed: exported and checked
+        import onnx
+        onnx.checker.check_model(result["onnx"])
     state = ember.load(result["checkpoint"])
     model = demo.DemoNet(8)
     model.load_state_dict(state["model"])
