@@ -231,7 +231,7 @@ def _gelu_grad(x, grad, approximate):
 
 
 def _sigmoid_arr(xp, x):
-    return (xp.tanh(x * 0.5) + 1) * 0.5
+    return _ew._sigmoid_kernel(xp, x)
 
 
 def _silu_fwd(xp, x):

@@ -80,10 +80,11 @@ def _rsqrt(xp, dst, a):
 
 
 def _sigmoid(xp, dst, a):
-    t = xp.multiply(a, 0.5, out=dst)
-    xp.tanh(t, out=t)
-    xp.add(t, 1, out=t)
-    return xp.multiply(t, 0.5, out=t)
+    # eager's kernel (ember/ops/elementwise.py _sigmoid_kernel), step for step
+    t = xp.negative(a, out=dst)
+    xp.exp(t, out=t)
+    t += 1
+    return xp.reciprocal(t, out=t)
 
 
 def _silu(xp, dst, a):
@@ -108,8 +109,8 @@ def _gelu(approximate):
     return run
 
 
-_SIG_NE = "((tanh({0} * {h}) + {o}) * {h})"
-_SIG_CU = "((tanh({0} * (T)0.5) + (T)1) * (T)0.5)"
+_SIG_NE = "({o} / ({o} + exp(-{0})))"
+_SIG_CU = "((T)1 / ((T)1 + exp(-{0})))"
 
 
 def _kinds():

@@ -437,7 +437,10 @@ def _shutdown_pool(pool: _WorkerPool) -> None:
         if pool.pin_thread is not None:
             pool.pin_done.set()
             _put_quietly(pool.result_queue, (None, None))     # wake the pin-memory thread
-            pool.pin_thread.join(timeout=interval)
+            # The finalizer can run in the pin-memory thread itself (a garbage collection
+            # there collects the iterator): it must not join itself.
+            if pool.pin_thread is not threading.current_thread():
+                pool.pin_thread.join(timeout=interval)
             pool.result_queue.cancel_join_thread()
             pool.result_queue.close()
         pool.done_event.set()
