@@ -375,43 +375,40 @@ class RandomCrop(Module):
         return f"{self.__class__.__name__}(size={self.size}, padding={self.padding})"
 
 
-class RandomHorizontalFlip(Module):
+class _RandomFlip(Module):
+    """Flip with probability ``p`` (one ``rand(1)`` draw per call, as torchvision)."""
+
+    _flip = None        # the functional flip
+
+    def __init__(self, p: float = 0.5) -> None:
+        super().__init__()
+        self.p = p
+
+    def forward(self, img: Any) -> Any:
+        _check_image(img, type(self).__name__)
+        if float(rand(1)) < self.p:
+            return type(self)._flip(img)
+        return img
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}(p={self.p})"
+
+
+class RandomHorizontalFlip(_RandomFlip):
     """Mirror left-right with probability ``p`` (one ``rand(1)`` draw per call).
 
     Args:
         p: the probability of flipping.
     """
 
-    def __init__(self, p: float = 0.5) -> None:
-        super().__init__()
-        self.p = p
-
-    def forward(self, img: Any) -> Any:
-        _check_image(img, "RandomHorizontalFlip")
-        if float(rand(1)) < self.p:
-            return F.hflip(img)
-        return img
-
-    def __repr__(self) -> str:
-        return f"{self.__class__.__name__}(p={self.p})"
+    _flip = staticmethod(F.hflip)
 
 
-class RandomVerticalFlip(Module):
+class RandomVerticalFlip(_RandomFlip):
     """Mirror top-bottom with probability ``p`` (one ``rand(1)`` draw per call).
 
     Args:
         p: the probability of flipping.
     """
 
-    def __init__(self, p: float = 0.5) -> None:
-        super().__init__()
-        self.p = p
-
-    def forward(self, img: Any) -> Any:
-        _check_image(img, "RandomVerticalFlip")
-        if float(rand(1)) < self.p:
-            return F.vflip(img)
-        return img
-
-    def __repr__(self) -> str:
-        return f"{self.__class__.__name__}(p={self.p})"
+    _flip = staticmethod(F.vflip)
