@@ -575,10 +575,10 @@ Atanh = _unary_op("Atanh", "atanh", lambda xp, a: xp.arctanh(a), lambda a: 1 / (
 def _sigmoid_kernel(xp, a):
     # 1 / (1 + exp(-a)): accurate in relative terms everywhere (0.5 * (1 + tanh(a / 2)) loses
     # every digit for very negative a: sigmoid(-20) came out 0), and four passes in one
-    # buffer. exp(-a) overflows to inf for a < -88 (float32), giving the right limit 0; NumPy's
-    # overflow warning is filtered for ember's modules (ember/_dispatch.py).
+    # buffer. exp(-a) overflows to inf for a < -88 (float32), giving PyTorch's 0, silently.
     e = xp.negative(a, out=xp.empty_like(a))   # (out=: a 0-d input stays an array)
-    xp.exp(e, out=e)
+    with errstate(xp):
+        xp.exp(e, out=e)
     e += 1
     xp.reciprocal(e, out=e)
     return e

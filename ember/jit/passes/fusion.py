@@ -34,6 +34,7 @@ import math
 import numpy as np
 
 from ..._dispatch import Op, apply
+from ...backends.numpy_backend import errstate
 from ..ir import Graph, Node, Value
 from ._util import mutated_values
 
@@ -82,7 +83,8 @@ def _rsqrt(xp, dst, a):
 def _sigmoid(xp, dst, a):
     # eager's kernel (ember/ops/elementwise.py _sigmoid_kernel), step for step
     t = xp.negative(a, out=dst)
-    xp.exp(t, out=t)
+    with errstate(xp):
+        xp.exp(t, out=t)
     t += 1
     return xp.reciprocal(t, out=t)
 
