@@ -45,6 +45,8 @@ from .serialization import load, save
 from . import amp, cpu
 from . import profiler
 from . import jit
+from .jit.compile import compile
+from . import compiler, _dynamo
 from . import onnx
 from . import distributions
 from .amp.autocast_mode import (autocast, get_autocast_dtype, is_autocast_enabled,

@@ -111,12 +111,26 @@ class _Tracer:
                 v = self._after_inplace(t, v)
             return v
         name = self.params.get(id(t))
-        if name is not None:
+        rebuilt = self._saved_output(t) if name is None and t.grad_fn is not None else None
+        if rebuilt is not None:
+            v = rebuilt
+        elif name is not None:
             v = self.graph.add_param(name, **_meta(t))
         else:
             v = self.graph.add_constant(_copy_array(t._data), **_meta(t))
         self.bind(t, v)
         return v
+
+    def _saved_output(self, t):
+        """The Value of a recorded op output that ``saved_tensors`` rebuilt as a new Tensor
+        (same grad_fn, output number and array): a backward formula traced while it reads its
+        saved output reads that node's output, not a constant."""
+        found = self.by_grad_fn.get((id(t.grad_fn), t._out_nr))
+        if found is None:
+            return None
+        if tuple(t._data.shape) != found.shape or from_numpy_dtype(t._data.dtype) != found.dtype:
+            return None
+        return found
 
     def _after_inplace(self, t, old: Value) -> Value:
         """t changed in place since it was last seen (Note [In-place ops in a trace])."""

@@ -498,6 +498,17 @@ class Module:
         """Evaluation mode: ``train(False)``."""
         return self.train(False)
 
+    def compile(self, *args, **kwargs) -> None:
+        """Compile this module's forward in place with ``ember.compile(*args, **kwargs)``
+        (hooks still run eagerly around it); the state_dict keys do not change."""
+        from ...jit.compile import CompiledFunction, compile
+        forward = self.__dict__.get("forward")
+        if isinstance(forward, CompiledFunction):
+            forward = forward.__wrapped__
+        if forward is None:
+            forward = type(self).forward.__get__(self)
+        object.__setattr__(self, "forward", compile(forward, *args, **kwargs))
+
     def requires_grad_(self, requires_grad: bool = True) -> Module:
         """Set requires_grad of every parameter; returns self."""
         for p in self.parameters():
