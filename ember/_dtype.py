@@ -10,8 +10,9 @@ import numpy as np
 
 __all__ = [
     "dtype", "bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16",
-    "float32", "float64", "complex64", "complex128", "promote_types", "result_type",
-    "get_default_dtype", "set_default_dtype", "can_cast", "finfo", "iinfo",
+    "float32", "float64", "complex64", "complex128", "uint16", "uint32", "uint64",
+    "promote_types", "result_type", "get_default_dtype", "set_default_dtype", "can_cast",
+    "finfo", "iinfo",
 ]
 
 # Category ranks: bool < integer < floating < complex.
@@ -31,7 +32,7 @@ class dtype:
         self._category = category
         self.is_floating_point = category == _FLOAT
         self.is_complex = category == _COMPLEX
-        self.is_signed = name not in ("bool", "uint8")
+        self.is_signed = not (name == "bool" or name.startswith("uint"))
         self._aliases = aliases
 
     def __repr__(self) -> str:
@@ -61,13 +62,22 @@ float64 = dtype("float64", np.float64, _FLOAT, ("double",))
 complex64 = dtype("complex64", np.complex64, _COMPLEX, ("cfloat",))
 complex128 = dtype("complex128", np.complex128, _COMPLEX, ("cdouble",))
 
+# PyTorch's "limited" unsigned dtypes (2.3+): real dtypes that promote only with themselves and
+# with floating dtypes, and have no legacy tensor classes (no torch.UInt32Tensor).
+uint16 = dtype("uint16", np.uint16, _INT)
+uint32 = dtype("uint32", np.uint32, _INT)
+uint64 = dtype("uint64", np.uint64, _INT)
+
+# The classic dtypes (each with a legacy tensor class); LIMITED_DTYPES are the others.
 ALL_DTYPES = (bool, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float64,
               complex64, complex128)
-_BY_NAME = {d.name: d for d in ALL_DTYPES}
-_BY_NAME.update({a: d for d in ALL_DTYPES for a in d._aliases})
+LIMITED_DTYPES = (uint16, uint32, uint64)
+EVERY_DTYPE = ALL_DTYPES + LIMITED_DTYPES
+_BY_NAME = {d.name: d for d in EVERY_DTYPE}
+_BY_NAME.update({a: d for d in EVERY_DTYPE for a in d._aliases})
 # numpy dtype -> ember dtype; keyed by np.dtype (hash/eq by value) and by scalar type.
-_FROM_NP = {d.np: d for d in ALL_DTYPES}
-_FROM_NP.update({d.np.type: d for d in ALL_DTYPES})
+_FROM_NP = {d.np: d for d in EVERY_DTYPE}
+_FROM_NP.update({d.np.type: d for d in EVERY_DTYPE})
 
 
 def _dtype_by_name(name: str) -> dtype:
@@ -86,7 +96,7 @@ def from_numpy_dtype(np_dtype) -> dtype:
             raise TypeError(
                 f"can't convert np.ndarray of type {np_dtype}. The only supported types are: "
                 "float64, float32, float16, bfloat16, complex64, complex128, int64, int32, "
-                "int16, int8, uint8, and bool."
+                "int16, int8, uint64, uint32, uint16, uint8, and bool."
             )
     return d
 
@@ -117,9 +127,14 @@ def to_dtype(d) -> dtype:
 
 # -- promotion -------------------------------------------------------------------------------
 
-def _promote_pair(a: dtype, b: dtype) -> dtype:
+def _promote_pair(a: dtype, b: dtype) -> dtype | None:
     if a is b:
         return a
+    if a in LIMITED_DTYPES or b in LIMITED_DTYPES:
+        # As PyTorch: a limited dtype promotes with a floating dtype only (None: unsupported).
+        if a.is_floating_point or b.is_floating_point:
+            return a if a.is_floating_point else b
+        return None
     if a._category != b._category:
         hi, lo = (a, b) if a._category > b._category else (b, a)
         if hi.is_complex and lo in (float64,):
@@ -133,12 +148,30 @@ def _promote_pair(a: dtype, b: dtype) -> dtype:
     return from_numpy_dtype(np.promote_types(a.np, b.np))
 
 
-_PROMOTE = {(a, b): _promote_pair(a, b) for a in ALL_DTYPES for b in ALL_DTYPES}
+# Unsupported pairs (a limited dtype with another non-floating one) are absent: a KeyError on
+# read, turned into PyTorch's error by _promotion_error, costs the hot path nothing.
+_PROMOTE = {(a, b): r for a in EVERY_DTYPE for b in EVERY_DTYPE
+            if (r := _promote_pair(a, b)) is not None}
+
+
+def _promotion_error(a: dtype, b: dtype) -> RuntimeError:
+    return RuntimeError(f"Promotion for uint16, uint32, uint64 types is not supported, "
+                        f"attempted to promote {legacy_name(a)} and {legacy_name(b)}")
+
+
+def _promote(a: dtype, b: dtype) -> dtype:
+    try:
+        return _PROMOTE[a, b]
+    except KeyError:
+        raise _promotion_error(a, b) from None
 
 
 def promote_types(type1: dtype, type2: dtype) -> dtype:
-    """The smallest dtype both can be cast to (PyTorch's table, e.g. uint8+int8 -> int16)."""
-    return _PROMOTE[to_dtype(type1), to_dtype(type2)]
+    """The smallest dtype both can be cast to (PyTorch's table, e.g. uint8+int8 -> int16).
+
+    uint16, uint32 and uint64 promote only with themselves and floating dtypes; other pairs
+    raise RuntimeError, as in PyTorch."""
+    return _promote(to_dtype(type1), to_dtype(type2))
 
 
 def _combine_categories(higher, lower):
@@ -155,7 +188,7 @@ def _combine_categories(higher, lower):
     if higher.is_floating_point:
         return higher
     if higher is bool or lower.is_floating_point:
-        return _PROMOTE[higher, lower]
+        return _promote(higher, lower)
     return higher
 
 
@@ -188,7 +221,13 @@ def result_type_of(items) -> dtype:
     res = [None, None, None]
     for d, prio in items:
         cur = res[prio]
-        res[prio] = d if cur is None else _PROMOTE[cur, d]
+        if cur is None:
+            res[prio] = d
+        else:
+            try:
+                res[prio] = _PROMOTE[cur, d]
+            except KeyError:
+                raise _promotion_error(cur, d) from None
     return _combine_categories(res[2], _combine_categories(res[1], res[0]))
 
 
@@ -208,7 +247,8 @@ def result_type(tensor1, tensor2) -> dtype:
 # PyTorch's legacy type names (torch.FloatTensor, "result type Float can't be cast ...").
 LEGACY_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
                 "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-                "bool": "Bool", "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
+                "bool": "Bool", "complex64": "ComplexFloat", "complex128": "ComplexDouble",
+                "uint16": "UInt16", "uint32": "UInt32", "uint64": "UInt64"}
 
 
 def legacy_name(d) -> str:

@@ -12,7 +12,9 @@ containers and numbers only and never runs other code (see Note [Weights-only lo
 #                              call torch._utils._rebuild_tensor_v2(storage, storage_offset,
 #                              size, stride, requires_grad, backward_hooks) and each storage
 #                              the persistent id ('storage', torch.FloatStorage, key,
-#                              location, numel)
+#                              location, numel); uint16/32/64 tensors use
+#                              _rebuild_tensor_v3 and an untyped storage (see Note [Limited
+#                              dtypes in checkpoints])
 #       .format_version "1", .storage_alignment "64", byteorder "little"
 #       data/<key>             the raw bytes of storage <key> (numel * itemsize)
 #       version "3\n", .data/serialization_id
@@ -84,6 +86,10 @@ class _TorchGlobal:
 
 
 _T_REBUILD_TENSOR = _TorchGlobal("torch._utils", "_rebuild_tensor_v2")
+# uint16/32/64 have no typed storage class: PyTorch writes them as an untyped (byte) storage
+# plus the dtype, through _rebuild_tensor_v3 (see Note [Limited dtypes in checkpoints]).
+_T_REBUILD_TENSOR_V3 = _TorchGlobal("torch._utils", "_rebuild_tensor_v3")
+_T_UNTYPED_STORAGE = _TorchGlobal("torch.storage", "UntypedStorage")
 _T_REBUILD_PARAMETER = _TorchGlobal("torch._utils", "_rebuild_parameter")
 _T_REBUILD_PARAMETER_STATE = _TorchGlobal("torch._utils", "_rebuild_parameter_with_state")
 _T_REBUILD_FROM_TYPE = _TorchGlobal("torch._tensor", "_rebuild_from_type_v2")
@@ -215,7 +221,15 @@ class _Pickler(pickle._Pickler):
 
     def persistent_id(self, obj):
         if type(obj) is _StorageRecord:
-            pid = ("storage", _T_STORAGES[obj.dtype], obj.key, obj.location, obj.numel)
+            # Note [Limited dtypes in checkpoints]
+            #     A uint16/32/64 storage is untyped: its pid names UntypedStorage and counts
+            #     bytes, and the tensor's rebuild call (_rebuild_tensor_v3) carries the dtype.
+            #     Offsets and strides stay in elements. PyTorch 2.3+ writes and reads this.
+            if obj.dtype in D.LIMITED_DTYPES:
+                pid = ("storage", _T_UNTYPED_STORAGE, obj.key, obj.location,
+                       obj.numel * obj.dtype.itemsize)
+            else:
+                pid = ("storage", _T_STORAGES[obj.dtype], obj.key, obj.location, obj.numel)
             return pid + (None,) if self._legacy else pid
         return None
 
@@ -239,10 +253,14 @@ class _Pickler(pickle._Pickler):
             return (_T_REBUILD_PARAMETER, (inner, t._rg, OrderedDict()))
         record, offset, stride = self._storages.locate(t._data)
         args = (record, offset, tuple(t._data.shape), stride, t._rg, OrderedDict())
+        rebuild = _T_REBUILD_TENSOR
+        if record.dtype in D.LIMITED_DTYPES:
+            args += (record.dtype,)
+            rebuild = _T_REBUILD_TENSOR_V3
         if type(t) is Tensor and not state:
-            return (_T_REBUILD_TENSOR, args)
+            return (rebuild, args)
         cls = _T_TENSOR if type(t) is Tensor else type(t)
-        return (_T_REBUILD_FROM_TYPE, (_T_REBUILD_TENSOR, cls, args, state))
+        return (_T_REBUILD_FROM_TYPE, (rebuild, cls, args, state))
 
     def _write_global(self, module: str, name: str):
         if self.proto >= 4:
@@ -367,7 +385,8 @@ def _save_legacy(obj, out, protocol, storages: _StorageTable) -> None:
     _Pickler(out, protocol, storages, legacy=True).dump(obj)
     pickle.dump([rec.key for rec in storages.records], out, protocol=protocol)
     for rec in storages.records:
-        out.write(struct.pack("=q", rec.numel))
+        untyped = rec.dtype in D.LIMITED_DTYPES      # counted in bytes, as its pid says
+        out.write(struct.pack("=q", rec.numel * rec.dtype.itemsize if untyped else rec.numel))
         out.write(rec.host_bytes())
 
 
@@ -490,7 +509,7 @@ def _torch_names() -> dict:
         }
         for name, dt in _STORAGE_DTYPES.items():
             names[f"torch.{name}"] = _StorageType(name, dt)
-        for dt in D.ALL_DTYPES:
+        for dt in D.EVERY_DTYPE:
             names[f"torch.{dt.name}"] = dt
         _TORCH_NAMES.update(names)
     return _TORCH_NAMES
@@ -624,7 +643,7 @@ def _find_class(module: str, name: str, weights_only: bool, fallback):
             ("uint", "int", "float", "bfloat", "complex", "qint", "quint", "bits"))):
         raise pickle.UnpicklingError(
             f"load: the checkpoint holds {full}, an element type ember does not support "
-            f"(ember has {', '.join(d.name for d in D.ALL_DTYPES)})")
+            f"(ember has {', '.join(d.name for d in D.EVERY_DTYPE)})")
     if not weights_only:
         if obj is not None:
             return obj

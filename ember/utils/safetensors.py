@@ -31,10 +31,12 @@ __all__ = ["save", "save_file", "load", "load_file", "safe_open", "SafetensorErr
 _MAX_HEADER = 100_000_000
 
 # safetensors names, in the order of its Dtype enum (writers sort widest-first by this rank).
-_RANK = ["BOOL", "U8", "I8", "I16", "F16", "BF16", "I32", "F32", "C64", "F64", "I64"]
-_TO_NAME = {D.bool: "BOOL", D.uint8: "U8", D.int8: "I8", D.int16: "I16", D.float16: "F16",
-            D.bfloat16: "BF16", D.int32: "I32", D.float32: "F32", D.complex64: "C64",
-            D.float64: "F64", D.int64: "I64"}
+_RANK = ["BOOL", "U8", "I8", "I16", "U16", "F16", "BF16", "I32", "U32", "F32", "C64", "F64",
+         "I64", "U64"]
+_TO_NAME = {D.bool: "BOOL", D.uint8: "U8", D.int8: "I8", D.int16: "I16", D.uint16: "U16",
+            D.float16: "F16", D.bfloat16: "BF16", D.int32: "I32", D.uint32: "U32",
+            D.float32: "F32", D.complex64: "C64", D.float64: "F64", D.int64: "I64",
+            D.uint64: "U64"}
 _FROM_NAME = {name: dt for dt, name in _TO_NAME.items()}
 
 
