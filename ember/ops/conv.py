@@ -1736,20 +1736,43 @@ def _reflect_coords(c, twice_low, twice_high):
     return where(flips.remainder(2) == 0, extra + lo, span - extra + lo)
 
 
-def _grid_coord(c, size, padding_mode, align_corners):
+def _unnormalize(c, size, align_corners):
+    """Grid coordinates in [-1, 1] to pixel coordinates."""
     if align_corners:
-        c = (c + 1) / 2 * (size - 1)
-    else:
-        c = ((c + 1) * size - 1) / 2
+        return (c + 1) / 2 * (size - 1)
+    return ((c + 1) * size - 1) / 2
+
+
+def _pad_coord(c, size, padding_mode, align_corners):
+    """Apply the padding mode to pixel coordinates: clamp (border) or reflect (reflection);
+    zeros leaves them (samples outside count as 0)."""
     if padding_mode == "border":
-        c = c.clamp(0, size - 1)
-    elif padding_mode == "reflection":
+        return c.clamp(0, size - 1)
+    if padding_mode == "reflection":
         if align_corners:
             c = _reflect_coords(c, 0, 2 * (size - 1))
         else:
             c = _reflect_coords(c, -1, 2 * size - 1)
-        c = c.clamp(0, size - 1)
+        return c.clamp(0, size - 1)
     return c
+
+
+def _cubic_weights(t):
+    """The four cubic-convolution weights (A = -0.75, as PyTorch) of taps -1, 0, 1, 2 at
+    fractional offset t."""
+    A = -0.75
+
+    def near(x):            # |x| <= 1
+        return ((A + 2) * x - (A + 3)) * x * x + 1
+
+    def far(x):             # 1 < |x| < 2
+        return ((A * x - 5 * A) * x + 8 * A) * x - 4 * A
+
+    return [far(t + 1), near(t), near(1 - t), far(2 - t)]
+
+
+def _grid_coord(c, size, padding_mode, align_corners):
+    return _pad_coord(_unnormalize(c, size, align_corners), size, padding_mode, align_corners)
 
 
 def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
@@ -1759,7 +1782,7 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
         input: (N, C, H, W) or (N, C, D, H, W).
         grid: (N, H_out, W_out, 2) holding (x, y), or (N, D_out, H_out, W_out, 3) holding
             (x, y, z).
-        mode: 'bilinear' or 'nearest' ('bicubic' is not supported).
+        mode: 'bilinear', 'nearest' or 'bicubic' (4-D input only, as in PyTorch).
         padding_mode: 'zeros', 'border' or 'reflection'. align_corners: default False.
     """
     if mode not in ("bilinear", "nearest", "bicubic"):
@@ -1768,8 +1791,6 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     if padding_mode not in ("zeros", "border", "reflection"):
         raise ValueError(f"nn.functional.grid_sample(): expected padding_mode to be 'zeros', "
                          f"'border', or 'reflection', but got: '{padding_mode}'")
-    if mode == "bicubic":
-        raise NotImplementedError("grid_sample: mode='bicubic' is not supported by ember")
     if align_corners is None:
         align_corners = False
     d = input.ndim - 2
@@ -1781,13 +1802,21 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     if input.dtype != grid.dtype:
         raise RuntimeError(f"grid_sample: expected input and grid to have same dtype, but input "
                            f"has {input.dtype} and grid has {grid.dtype}")
+    if mode == "bicubic" and d != 2:
+        raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
     from .elementwise import where
     sizes = tuple(input.shape[2:])
     N, C = input.shape[:2]
     out_sp = tuple(grid.shape[1:-1])
     P = _prod(out_sp)
-    coords = [_grid_coord(grid[..., d - 1 - i], sizes[i], padding_mode, align_corners)
-              for i in range(d)]
+    if mode == "bicubic":
+        # Taps at floor(c) - 1 .. floor(c) + 2 of the unpadded coordinate; the padding mode
+        # applies to each tap's integer coordinate (PyTorch's order).
+        coords = [_unnormalize(grid[..., d - 1 - i], sizes[i], align_corners)
+                  for i in range(d)]
+    else:
+        coords = [_grid_coord(grid[..., d - 1 - i], sizes[i], padding_mode, align_corners)
+                  for i in range(d)]
     flat = input.reshape(N, C, _prod(sizes))
     strides = [_prod(sizes[i + 1:]) for i in range(d)]
 
@@ -1805,6 +1834,16 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
 
     if mode == "nearest":
         out = sample([c.detach().round() for c in coords], None)
+    elif mode == "bicubic":
+        lows = [c.detach().floor() for c in coords]
+        weights = [_cubic_weights(c - lo) for c, lo in zip(coords, lows)]
+        out = None
+        for i in range(4):
+            y = _pad_coord(lows[0] + (i - 1), sizes[0], padding_mode, align_corners)
+            for j in range(4):
+                x = _pad_coord(lows[1] + (j - 1), sizes[1], padding_mode, align_corners)
+                part = sample([y, x], weights[0][i] * weights[1][j])
+                out = part if out is None else out + part
     else:
         lows = [c.detach().floor() for c in coords]
         fracs = [c - lo for c, lo in zip(coords, lows)]

@@ -224,3 +224,9 @@ def test_conv_pool_gpu_matches_cpu(name, fn):
     np.testing.assert_allclose(xc.grad.cpu().numpy(), x.grad.numpy(), rtol=1e-4, atol=1e-5)
     if w.grad is not None:
         np.testing.assert_allclose(wc.grad.cpu().numpy(), w.grad.numpy(), rtol=1e-4, atol=1e-5)
+
+
+def test_grid_sample_bicubic_is_2d_only():
+    x, g = ember.zeros(1, 1, 2, 2, 2), ember.zeros(1, 1, 1, 1, 3)
+    with pytest.raises(RuntimeError, match="bicubic interpolation only supports 4D input"):
+        ember.nn.functional.grid_sample(x, g, mode="bicubic", align_corners=False)
