@@ -6,7 +6,8 @@ from . import _dtype
 from ._device import device, get_default_device, set_default_device
 from ._dtype import (bfloat16, bool, complex64, complex128, dtype, float16, float32, float64,
                      get_default_dtype, int8, int16, int32, int64, promote_types, result_type,
-                     set_default_dtype, uint8, uint16, uint32, uint64, can_cast, finfo, iinfo)
+                     set_default_dtype, uint8, uint16, uint32, uint64, can_cast, finfo, iinfo,
+                     float8_e4m3fn, float8_e5m2, float8_e4m3fnuz, float8_e5m2fnuz, float8_e8m0fnu)
 from ._layout import *  # noqa: F401,F403
 from ._tensortype import CPU_TYPES as _CPU_TYPES
 from ._tensor import Size, Tensor

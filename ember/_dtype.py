@@ -11,6 +11,7 @@ import numpy as np
 __all__ = [
     "dtype", "bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat16",
     "float32", "float64", "complex64", "complex128", "uint16", "uint32", "uint64",
+    "float8_e4m3fn", "float8_e5m2", "float8_e4m3fnuz", "float8_e5m2fnuz", "float8_e8m0fnu",
     "promote_types", "result_type", "get_default_dtype", "set_default_dtype", "can_cast",
     "finfo", "iinfo",
 ]
@@ -32,7 +33,7 @@ class dtype:
         self._category = category
         self.is_floating_point = category == _FLOAT
         self.is_complex = category == _COMPLEX
-        self.is_signed = not (name == "bool" or name.startswith("uint"))
+        self.is_signed = not (name == "bool" or name.startswith("uint") or name.endswith("fnu"))
         self._aliases = aliases
 
     def __repr__(self) -> str:
@@ -46,6 +47,8 @@ class dtype:
         return {complex64: float32, complex128: float64}.get(self, self)
 
     def to_complex(self) -> dtype:
+        if self in FLOAT8_DTYPES:
+            raise RuntimeError(f"Unknown Complex ScalarType for {legacy_name(self)}")
         return {float64: complex128, complex128: complex128}.get(self, complex64)
 
 
@@ -68,11 +71,24 @@ uint16 = dtype("uint16", np.uint16, _INT)
 uint32 = dtype("uint32", np.uint32, _INT)
 uint64 = dtype("uint64", np.uint64, _INT)
 
-# The classic dtypes (each with a legacy tensor class); LIMITED_DTYPES are the others.
+# PyTorch's 8-bit floats (ml_dtypes arrays): floating dtypes that promote only with themselves
+# (not even with Python floats' default dtype: a float8 tensor and a float32 tensor raise), have
+# no legacy tensor classes and are stored untyped in checkpoints. float8_e8m0fnu (a power of two,
+# unsigned, no zero) is the MX scale type.
+float8_e4m3fn = dtype("float8_e4m3fn", ml_dtypes.float8_e4m3fn, _FLOAT)
+float8_e5m2 = dtype("float8_e5m2", ml_dtypes.float8_e5m2, _FLOAT)
+float8_e4m3fnuz = dtype("float8_e4m3fnuz", ml_dtypes.float8_e4m3fnuz, _FLOAT)
+float8_e5m2fnuz = dtype("float8_e5m2fnuz", ml_dtypes.float8_e5m2fnuz, _FLOAT)
+float8_e8m0fnu = dtype("float8_e8m0fnu", ml_dtypes.float8_e8m0fnu, _FLOAT)
+
+# The classic dtypes (each with a legacy tensor class); LIMITED_DTYPES and FLOAT8_DTYPES are
+# the others. Both kinds are written as untyped storages in checkpoints (UNTYPED_DTYPES).
 ALL_DTYPES = (bool, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float64,
               complex64, complex128)
 LIMITED_DTYPES = (uint16, uint32, uint64)
-EVERY_DTYPE = ALL_DTYPES + LIMITED_DTYPES
+FLOAT8_DTYPES = (float8_e4m3fn, float8_e5m2, float8_e4m3fnuz, float8_e5m2fnuz, float8_e8m0fnu)
+UNTYPED_DTYPES = LIMITED_DTYPES + FLOAT8_DTYPES
+EVERY_DTYPE = ALL_DTYPES + LIMITED_DTYPES + FLOAT8_DTYPES
 _BY_NAME = {d.name: d for d in EVERY_DTYPE}
 _BY_NAME.update({a: d for d in EVERY_DTYPE for a in d._aliases})
 # numpy dtype -> ember dtype; keyed by np.dtype (hash/eq by value) and by scalar type.
@@ -96,7 +112,8 @@ def from_numpy_dtype(np_dtype) -> dtype:
             raise TypeError(
                 f"can't convert np.ndarray of type {np_dtype}. The only supported types are: "
                 "float64, float32, float16, bfloat16, complex64, complex128, int64, int32, "
-                "int16, int8, uint64, uint32, uint16, uint8, and bool."
+                "int16, int8, uint64, uint32, uint16, uint8, bool, float8_e4m3fn, float8_e5m2, "
+                "float8_e4m3fnuz, float8_e5m2fnuz and float8_e8m0fnu."
             )
     return d
 
@@ -130,6 +147,8 @@ def to_dtype(d) -> dtype:
 def _promote_pair(a: dtype, b: dtype) -> dtype | None:
     if a is b:
         return a
+    if a in FLOAT8_DTYPES or b in FLOAT8_DTYPES:
+        return None                           # as PyTorch: a float8 dtype promotes with itself
     if a in LIMITED_DTYPES or b in LIMITED_DTYPES:
         # As PyTorch: a limited dtype promotes with a floating dtype only (None: unsupported).
         if a.is_floating_point or b.is_floating_point:
@@ -148,14 +167,17 @@ def _promote_pair(a: dtype, b: dtype) -> dtype | None:
     return from_numpy_dtype(np.promote_types(a.np, b.np))
 
 
-# Unsupported pairs (a limited dtype with another non-floating one) are absent: a KeyError on
-# read, turned into PyTorch's error by _promotion_error, costs the hot path nothing.
+# Unsupported pairs (a limited dtype with another non-floating one, a float8 dtype with any
+# other) are absent: a KeyError on read, turned into PyTorch's error by _promotion_error, costs
+# the hot path nothing.
 _PROMOTE = {(a, b): r for a in EVERY_DTYPE for b in EVERY_DTYPE
             if (r := _promote_pair(a, b)) is not None}
 
 
 def _promotion_error(a: dtype, b: dtype) -> RuntimeError:
-    return RuntimeError(f"Promotion for uint16, uint32, uint64 types is not supported, "
+    kinds = "Float8 Types" if a in FLOAT8_DTYPES or b in FLOAT8_DTYPES else \
+        "uint16, uint32, uint64 types"
+    return RuntimeError(f"Promotion for {kinds} is not supported, "
                         f"attempted to promote {legacy_name(a)} and {legacy_name(b)}")
 
 
@@ -169,8 +191,8 @@ def _promote(a: dtype, b: dtype) -> dtype:
 def promote_types(type1: dtype, type2: dtype) -> dtype:
     """The smallest dtype both can be cast to (PyTorch's table, e.g. uint8+int8 -> int16).
 
-    uint16, uint32 and uint64 promote only with themselves and floating dtypes; other pairs
-    raise RuntimeError, as in PyTorch."""
+    uint16, uint32 and uint64 promote only with themselves and floating dtypes, float8 dtypes
+    only with themselves; other pairs raise RuntimeError, as in PyTorch."""
     return _promote(to_dtype(type1), to_dtype(type2))
 
 
@@ -248,7 +270,10 @@ def result_type(tensor1, tensor2) -> dtype:
 LEGACY_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
                 "int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
                 "bool": "Bool", "complex64": "ComplexFloat", "complex128": "ComplexDouble",
-                "uint16": "UInt16", "uint32": "UInt32", "uint64": "UInt64"}
+                "uint16": "UInt16", "uint32": "UInt32", "uint64": "UInt64",
+                "float8_e4m3fn": "Float8_e4m3fn", "float8_e5m2": "Float8_e5m2",
+                "float8_e4m3fnuz": "Float8_e4m3fnuz", "float8_e5m2fnuz": "Float8_e5m2fnuz",
+                "float8_e8m0fnu": "Float8_e8m0fnu"}
 
 
 def legacy_name(d) -> str:
@@ -297,12 +322,16 @@ class finfo:
             raise TypeError("torch.finfo() requires a floating point input type. Use "
                             "torch.iinfo to handle 'torch.finfo'")
         d = d.to_real()
-        info = ml_dtypes.finfo(d.np) if d is bfloat16 else np.finfo(d.np)
+        ml = d is bfloat16 or d in FLOAT8_DTYPES
+        info = ml_dtypes.finfo(d.np) if ml else np.finfo(d.np)
         self.bits = builtins.int(info.bits)
         self.eps = builtins.float(info.eps)
         self.max = builtins.float(info.max)
         self.min = builtins.float(info.min)
         self.tiny = self.smallest_normal = builtins.float(info.smallest_normal)
+        if d is float8_e5m2fnuz:
+            # PyTorch's eps for e5m2fnuz is 2**-3 (ml_dtypes says 2**-2: one mantissa bit less).
+            self.eps = 0.125
         self.resolution = 10.0 ** -builtins.int(-math.log10(self.eps))  # in double, as torch
         self.dtype = d.name
 
@@ -338,3 +367,44 @@ class iinfo:
 
     def __repr__(self) -> str:
         return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"
+
+
+# -- float8 conversion -------------------------------------------------------------------------
+
+# Note [float8 conversion]
+#     ml_dtypes and PyTorch agree on rounding (nearest, ties to even) but not on the edges:
+#     - float8_e4m3fn has no infinity: PyTorch saturates out-of-range values and +-inf to +-448,
+#       ml_dtypes makes them NaN;
+#     - float8_e5m2: PyTorch's NaN is 0x7F (0xFF negative), ml_dtypes' 0x7E (same value);
+#     - float8_e8m0fnu holds 2**e only: PyTorch converts |x| (the sign is dropped) and maps 0 to
+#       2**-127 (byte 0); ml_dtypes makes negatives and 0 NaN.
+#     float8_e4m3fnuz and float8_e5m2fnuz agree bit for bit. cast() applies PyTorch's rules;
+#     ONNX's Cast has its own (saturate=0 keeps NaN/inf), see ember/onnx/_import_ops.py.
+
+_F8_BY_NP = {d.np: d for d in FLOAT8_DTYPES}
+
+
+def cast(xp, arr, np_dtype):
+    """arr.astype(np_dtype) with PyTorch's conversion rules for float8 targets (Note [float8
+    conversion]); other targets are a plain astype."""
+    target = _F8_BY_NP.get(np.dtype(np_dtype))
+    if target is None or arr.dtype == target.np:
+        return arr.astype(np_dtype)
+    src = arr
+    if src.dtype.kind not in "fd" or src.dtype.itemsize < 4:
+        src = src.astype(np.float32)          # ints, bool, half, bfloat16 and float8 sources
+    if arr.dtype == float8_e4m3fnuz.np or arr.dtype == float8_e5m2fnuz.np:
+        src = xp.where(xp.isnan(src), np.float32(np.nan), src)  # their NaN is positive in torch
+    if target is float8_e4m3fn:
+        return xp.clip(src, -448.0, 448.0).astype(np_dtype)
+    if target is float8_e8m0fnu:
+        mag = xp.abs(src)
+        mag = xp.where(mag == 0, src.dtype.type(2.0 ** -127), mag)
+        return mag.astype(np_dtype)
+    out = src.astype(np_dtype)
+    if target is float8_e5m2:
+        bits = out.view(np.uint8)
+        nan = xp.isnan(src)
+        bits = xp.where(nan, xp.where(xp.signbit(src), np.uint8(0xFF), np.uint8(0x7F)), bits)
+        out = bits.astype(np.uint8).view(np_dtype)
+    return out

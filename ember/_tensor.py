@@ -185,7 +185,9 @@ class Tensor:
         return self._data.data.ptr
 
     def is_floating_point(self) -> bool:
-        return self._data.dtype.kind == "f" or self._data.dtype == D.bfloat16.np
+        kind = self._data.dtype.kind           # bfloat16 and most float8 types are kind 'V'
+        return kind == "f" or (kind == "V" and D.from_numpy_dtype(self._data.dtype)
+                               .is_floating_point)
 
     def is_complex(self) -> bool:
         return self._data.dtype.kind == "c"

@@ -236,9 +236,12 @@ def _add_suffixes(tensor_str, suffixes, indent) -> str:
     return "".join(parts)
 
 
+_FLOAT8_NP = tuple(d.np for d in D.FLOAT8_DTYPES)
+
+
 def _host(t) -> np.ndarray:
     a = t._data if type(t._data) is np.ndarray else t._data.get()
-    if a.dtype == D.bfloat16.np or a.dtype == np.float16:
+    if a.dtype == D.bfloat16.np or a.dtype == np.float16 or a.dtype in _FLOAT8_NP:
         a = a.astype(np.float32)
     return a
 

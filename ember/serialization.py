@@ -12,7 +12,7 @@ containers and numbers only and never runs other code (see Note [Weights-only lo
 #                              call torch._utils._rebuild_tensor_v2(storage, storage_offset,
 #                              size, stride, requires_grad, backward_hooks) and each storage
 #                              the persistent id ('storage', torch.FloatStorage, key,
-#                              location, numel); uint16/32/64 tensors use
+#                              location, numel); uint16/32/64 and float8 tensors use
 #                              _rebuild_tensor_v3 and an untyped storage (see Note [Limited
 #                              dtypes in checkpoints])
 #       .format_version "1", .storage_alignment "64", byteorder "little"
@@ -86,8 +86,9 @@ class _TorchGlobal:
 
 
 _T_REBUILD_TENSOR = _TorchGlobal("torch._utils", "_rebuild_tensor_v2")
-# uint16/32/64 have no typed storage class: PyTorch writes them as an untyped (byte) storage
-# plus the dtype, through _rebuild_tensor_v3 (see Note [Limited dtypes in checkpoints]).
+# uint16/32/64 and the float8 dtypes have no typed storage class: PyTorch writes them as an
+# untyped (byte) storage plus the dtype, through _rebuild_tensor_v3 (see Note [Limited dtypes in
+# checkpoints]). PyTorch 2.13 cannot read its own legacy (non-zip) files of these dtypes.
 _T_REBUILD_TENSOR_V3 = _TorchGlobal("torch._utils", "_rebuild_tensor_v3")
 _T_UNTYPED_STORAGE = _TorchGlobal("torch.storage", "UntypedStorage")
 _T_REBUILD_PARAMETER = _TorchGlobal("torch._utils", "_rebuild_parameter")
@@ -222,10 +223,11 @@ class _Pickler(pickle._Pickler):
     def persistent_id(self, obj):
         if type(obj) is _StorageRecord:
             # Note [Limited dtypes in checkpoints]
-            #     A uint16/32/64 storage is untyped: its pid names UntypedStorage and counts
-            #     bytes, and the tensor's rebuild call (_rebuild_tensor_v3) carries the dtype.
+            #     A uint16/32/64 or float8 storage is untyped: its pid names UntypedStorage and
+            #     counts bytes, and the tensor's rebuild call (_rebuild_tensor_v3) carries the
+            #     dtype.
             #     Offsets and strides stay in elements. PyTorch 2.3+ writes and reads this.
-            if obj.dtype in D.LIMITED_DTYPES:
+            if obj.dtype in D.UNTYPED_DTYPES:
                 pid = ("storage", _T_UNTYPED_STORAGE, obj.key, obj.location,
                        obj.numel * obj.dtype.itemsize)
             else:
@@ -254,7 +256,7 @@ class _Pickler(pickle._Pickler):
         record, offset, stride = self._storages.locate(t._data)
         args = (record, offset, tuple(t._data.shape), stride, t._rg, OrderedDict())
         rebuild = _T_REBUILD_TENSOR
-        if record.dtype in D.LIMITED_DTYPES:
+        if record.dtype in D.UNTYPED_DTYPES:
             args += (record.dtype,)
             rebuild = _T_REBUILD_TENSOR_V3
         if type(t) is Tensor and not state:
@@ -385,7 +387,7 @@ def _save_legacy(obj, out, protocol, storages: _StorageTable) -> None:
     _Pickler(out, protocol, storages, legacy=True).dump(obj)
     pickle.dump([rec.key for rec in storages.records], out, protocol=protocol)
     for rec in storages.records:
-        untyped = rec.dtype in D.LIMITED_DTYPES      # counted in bytes, as its pid says
+        untyped = rec.dtype in D.UNTYPED_DTYPES      # counted in bytes, as its pid says
         out.write(struct.pack("=q", rec.numel * rec.dtype.itemsize if untyped else rec.numel))
         out.write(rec.host_bytes())
 

@@ -106,7 +106,7 @@ def check_dtype(np_dtype, where: str = "cuda") -> None:
     kernels.
     """
     dt = np.dtype(np_dtype)
-    if dt.kind in "biufc":
+    if dt.kind in "biuc" or (dt.kind == "f" and dt.itemsize > 1):   # (float8_e5m2 is 'f')
         return
     if dt == _dtype.bfloat16.np and bfloat16_supported():
         return

@@ -875,14 +875,58 @@ def _range(ctx, inputs, attrs):
     return ember.arange(start, limit, delta, dtype=inputs[0].dtype, device=inputs[0].device)
 
 
+def _e8m0_bits(x, saturate, round_mode):
+    """ONNX's float -> float8_e8m0fnu: the float32 exponent field (the sign is dropped), rounded
+    up/nearest/down by the mantissa; NaN and inf become 0xFF (NaN), saturate stops at 2**127."""
+    bits = x.astype(np.float32).view(np.uint32)
+    exponent = ((bits >> 23) & 0xFF).astype(np.uint16)
+    special = exponent == 0xFF
+    if round_mode == "up":
+        bump = (bits & 0x7FFFFF) > 0
+    elif round_mode == "nearest":
+        guard = (bits & 0x400000) > 0
+        rest = (bits & 0x3FFFFF) > 0
+        bump = guard & (rest | (exponent > 0))
+    elif round_mode == "down":
+        bump = np.zeros(bits.shape, dtype=bool)
+    else:
+        raise ValueError(f"Cast: round_mode must be 'up', 'nearest' or 'down', got {round_mode!r}")
+    if saturate:
+        bump &= exponent != 0xFE
+    exponent = exponent + bump
+    return np.where(special, 0xFF, exponent).astype(np.uint8)
+
+
+def _onnx_cast(x, dtype, saturate=1, round_mode="up"):
+    """ONNX's Cast: to a float8 dtype with saturate=1 (the default) finite and infinite values
+    clip to the type's range (NaN stays NaN); saturate=0 rounds with overflow to NaN/inf as the
+    format allows (ml_dtypes' conversion). Other casts are .to() (PyTorch's rules)."""
+    if dtype not in ember._dtype.FLOAT8_DTYPES or x.dtype is dtype:
+        return x.to(dtype)
+    arr = x.detach().cpu().numpy()
+    if arr.dtype.kind != "f" or arr.dtype.itemsize < 4:
+        arr = arr.astype(np.float32)          # ints, bool, half, bfloat16, float8
+    with np.errstate(all="ignore"):
+        if dtype is ember.float8_e8m0fnu:
+            out = _e8m0_bits(arr, saturate, round_mode).view(dtype.np)
+        elif saturate:
+            info = ember.finfo(dtype)
+            out = np.clip(arr, info.min, info.max).astype(dtype.np)
+        else:
+            out = arr.astype(dtype.np)
+    return ember.from_numpy(out).to(x.device)
+
+
 @_op("Cast")
 def _cast(ctx, inputs, attrs):
-    return inputs[0].to(onnx_dtype(attrs["to"]))
+    return _onnx_cast(inputs[0], onnx_dtype(attrs["to"]), attrs.get("saturate", 1),
+                      attrs.get("round_mode", "up"))
 
 
 @_op("CastLike")
 def _cast_like(ctx, inputs, attrs):
-    return inputs[0].to(inputs[1].dtype)
+    return _onnx_cast(inputs[0], inputs[1].dtype, attrs.get("saturate", 1),
+                      attrs.get("round_mode", "up"))
 
 
 @_op("Dropout")
@@ -1785,7 +1829,9 @@ def _per_axis(param, x, attrs):
     return param.reshape(shape)
 
 
-def _saturate(y, dtype):
+def _saturate(y, dtype, saturate=1):
+    if dtype.is_floating_point:               # float8 outputs: ONNX's saturating cast
+        return _onnx_cast(y, dtype, saturate)
     info = ember.iinfo(dtype)
     return ember.clamp(y, info.min, info.max).to(dtype)
 
@@ -1808,10 +1854,12 @@ def _quantize_linear(ctx, inputs, attrs):
         dtype = onnx_dtype(attrs["output_dtype"])
     else:
         dtype = ember.uint8
-    y = ember.round(x / _per_axis(scale, x, attrs).to(x.dtype))   # half to even
+    y = x / _per_axis(scale, x, attrs).to(x.dtype)
+    if not dtype.is_floating_point:           # float8 outputs are not rounded to integers
+        y = ember.round(y)                    # half to even
     if zero is not None:
         y = y + _per_axis(zero, x, attrs).to(y.dtype)
-    return _saturate(y, dtype)
+    return _saturate(y, dtype, attrs.get("saturate", 1))
 
 
 @_op("DynamicQuantizeLinear")

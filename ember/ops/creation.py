@@ -340,7 +340,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     arr, dt = _from_data(data, dtype)
     if arr.dtype.kind == "c" and dt.np.kind != "c":
         arr = arr.real
-    arr = np.array(arr, dtype=dt.np, copy=True)
+    arr = np.asarray(D.cast(np, arr, dt.np), order="C") if arr.dtype != dt.np else arr.copy()
     return _new(_place(arr, _resolve_device(device)), requires_grad)
 
 
@@ -774,7 +774,7 @@ class ToCopy(Op):
         if dtype is not None and out.dtype != dtype:
             if out.dtype.kind == "c" and np.dtype(dtype).kind != "c":
                 out = out.real
-            out = out.astype(dtype)
+            out = D.cast(ctx.xp, out, dtype)        # (float8 targets: PyTorch's saturation)
         if out is x:
             out = x.copy()
         return out
@@ -870,10 +870,9 @@ class Copy(Op):
         if type(src) is not type(dst) and not isinstance(src, (int, float, complex)):
             src = src.get() if type(dst) is np.ndarray else xp.asarray(src)
         try:
-            out = xp.broadcast_to(xp.asarray(src, dtype=dst.dtype)
-                                  if not (dst.dtype.kind != "c" and
-                                          getattr(src, "dtype", np.dtype("f")).kind == "c")
-                                  else xp.asarray(src).real.astype(dst.dtype), dst.shape)
+            if dst.dtype.kind != "c" and getattr(src, "dtype", np.dtype("f")).kind == "c":
+                src = xp.asarray(src).real
+            out = xp.broadcast_to(D.cast(xp, xp.asarray(src), dst.dtype), dst.shape)
         except ValueError:
             from .._errors import broadcast_error
             raise broadcast_error("copy_", dst.shape, getattr(src, "shape", ())) from None

@@ -31,12 +31,14 @@ __all__ = ["save", "save_file", "load", "load_file", "safe_open", "SafetensorErr
 _MAX_HEADER = 100_000_000
 
 # safetensors names, in the order of its Dtype enum (writers sort widest-first by this rank).
-_RANK = ["BOOL", "U8", "I8", "I16", "U16", "F16", "BF16", "I32", "U32", "F32", "C64", "F64",
-         "I64", "U64"]
-_TO_NAME = {D.bool: "BOOL", D.uint8: "U8", D.int8: "I8", D.int16: "I16", D.uint16: "U16",
-            D.float16: "F16", D.bfloat16: "BF16", D.int32: "I32", D.uint32: "U32",
-            D.float32: "F32", D.complex64: "C64", D.float64: "F64", D.int64: "I64",
-            D.uint64: "U64"}
+_RANK = ["BOOL", "U8", "I8", "F8_E5M2", "F8_E4M3", "F8_E8M0", "F8_E4M3FNUZ", "F8_E5M2FNUZ",
+         "I16", "U16", "F16", "BF16", "I32", "U32", "F32", "C64", "F64", "I64", "U64"]
+_TO_NAME = {D.bool: "BOOL", D.uint8: "U8", D.int8: "I8", D.float8_e5m2: "F8_E5M2",
+            D.float8_e4m3fn: "F8_E4M3", D.float8_e8m0fnu: "F8_E8M0",
+            D.float8_e4m3fnuz: "F8_E4M3FNUZ", D.float8_e5m2fnuz: "F8_E5M2FNUZ",
+            D.int16: "I16", D.uint16: "U16", D.float16: "F16", D.bfloat16: "BF16",
+            D.int32: "I32", D.uint32: "U32", D.float32: "F32", D.complex64: "C64",
+            D.float64: "F64", D.int64: "I64", D.uint64: "U64"}
 _FROM_NAME = {name: dt for dt, name in _TO_NAME.items()}
 
 

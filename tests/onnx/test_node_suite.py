@@ -47,32 +47,45 @@ _CORE = ["Abs", "Add", "ArgMax", "BatchNormalization", "Cast", "Concat", "Conv",
 
 
 def test_node_suite_pass_rate_at_least_90_percent(result, suite):
-    # Over the imported cases whose tensors ember can hold (99.0% when written); cases needing
-    # float8, 2- or 4-bit types cannot pass until ember has those dtypes (see the raw rate).
+    # Over the imported cases whose tensors ember can hold (99.2% when written); cases needing
+    # 2- or 4-bit types cannot pass until ember has those dtypes (see the raw rate).
     passed, cases = suite.overall_rate(result, representable=True)
     assert cases > 1200, cases
-    assert passed / cases >= 0.98, sorted(result["failures"].items())[:40]
+    assert passed / cases >= 0.985, sorted(result["failures"].items())[:40]
 
 
 def test_node_suite_raw_pass_rate_does_not_regress(result, suite):
-    # 1595/1777 = 89.8% with uint16/32/64 (86.6% before them).
+    # 1680/1777 = 94.5% with the float8 dtypes (89.8% before them, 86.6% before uint16/32/64).
     passed, cases = suite.overall_rate(result)
-    assert passed / cases >= 0.895, (passed, cases)
+    assert passed / cases >= 0.94, (passed, cases)
 
 
-def test_node_suite_uint16_32_64_cases_pass(result, suite):
-    from onnx import TensorProto
-    limited = {TensorProto.UINT16, TensorProto.UINT32, TensorProto.UINT64}
-
-    def uses_limited(case):
+def _cases_using(suite, elem_types):
+    def uses(case):
         graph = case.model.graph
         types = [v.type.tensor_type.elem_type
                  for v in [*graph.input, *graph.output, *graph.value_info]]
         types += [t.data_type for t in graph.initializer]
         types += [a.i for n in graph.node for a in n.attribute if a.name in ("to", "dtype")]
-        return any(t in limited for t in types)
+        return any(t in elem_types for t in types)
 
-    names = [case.name for case, _ in suite.collect_cases() if uses_limited(case)]
+    return [case.name for case, _ in suite.collect_cases() if uses(case)]
+
+
+def test_node_suite_uint16_32_64_cases_pass(result, suite):
+    from onnx import TensorProto
+    names = _cases_using(suite, {TensorProto.UINT16, TensorProto.UINT32, TensorProto.UINT64})
+    assert len(names) > 40, len(names)
+    assert not [n for n in names if n in result["failures"]]
+
+
+def test_node_suite_float8_cases_pass(result, suite):
+    # Cast/CastLike (saturate on and off, e8m0 rounding), QuantizeLinear/DequantizeLinear with
+    # float8 zero points, float8 initializers.
+    from onnx import TensorProto
+    names = _cases_using(suite, {TensorProto.FLOAT8E4M3FN, TensorProto.FLOAT8E4M3FNUZ,
+                                 TensorProto.FLOAT8E5M2, TensorProto.FLOAT8E5M2FNUZ,
+                                 TensorProto.FLOAT8E8M0})
     assert len(names) > 40, len(names)
     assert not [n for n in names if n in result["failures"]]
 
