@@ -386,10 +386,14 @@ _F8_BY_NP = {d.np: d for d in FLOAT8_DTYPES}
 
 def cast(xp, arr, np_dtype):
     """arr.astype(np_dtype) with PyTorch's conversion rules for float8 targets (Note [float8
-    conversion]); other targets are a plain astype."""
+    conversion]); other targets are a plain astype. A 0-d input gives a 0-d array."""
     target = _F8_BY_NP.get(np.dtype(np_dtype))
     if target is None or arr.dtype == target.np:
         return arr.astype(np_dtype)
+    return xp.asarray(_cast_float8(xp, arr, np_dtype, target))
+
+
+def _cast_float8(xp, arr, np_dtype, target):
     src = arr
     if src.dtype.kind not in "fd" or src.dtype.itemsize < 4:
         src = src.astype(np.float32)          # ints, bool, half, bfloat16 and float8 sources

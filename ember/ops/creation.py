@@ -340,7 +340,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
     arr, dt = _from_data(data, dtype)
     if arr.dtype.kind == "c" and dt.np.kind != "c":
         arr = arr.real
-    arr = np.asarray(D.cast(np, arr, dt.np), order="C") if arr.dtype != dt.np else arr.copy()
+    arr = D.cast(np, arr, dt.np) if arr.dtype != dt.np else np.array(arr, copy=True)
     return _new(_place(arr, _resolve_device(device)), requires_grad)
 
 
