@@ -28,7 +28,7 @@ from .ops.scatter_views import *  # noqa: F401,F403
 from .ops.signal import *  # noqa: F401,F403
 from .ops.stats import *  # noqa: F401,F403
 from .backends.interop import from_dlpack
-from . import accelerator, backends, cuda, fft, hub, linalg, random, testing, version
+from . import accelerator, backends, cuda, fft, hub, linalg, random, special, testing, version
 from . import nn
 from .multiprocessing import reductions as _mp_reductions  # noqa: F401  (Queue pickling)
 # nn ops that PyTorch also has in its top namespace with the same signature (others, such as

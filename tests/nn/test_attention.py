@@ -375,3 +375,9 @@ def test_sdpa_kernel_backend_selection_matches_torch_on_cpu():
     with pytest.warns(FutureWarning, match="sdp_kernel\\(\\)` is deprecated"):
         with ember.backends.cuda.sdp_kernel(enable_math=False):
             assert not ember.backends.cuda.math_sdp_enabled()
+
+
+def test_nn_attention_is_the_sdpa_selection_module():
+    import ember.nn.attention as attention_module
+    assert attention_module is ember.nn.attention
+    assert ember.nn.attention.SDPBackend.MATH == 0 and callable(ember.nn.attention.sdpa_kernel)
