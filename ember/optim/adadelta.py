@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from .optimizer import (
     Optimizer,
+    _begin,
     _bump,
     _check,
-    _inc,
     _real,
     _scalar,
-    _state_step,
-    _step_tensor,
     _use_grad,
-    _xp,
-    _zeros_like,
+    _weight_decay,
 )
 
 __all__ = ["Adadelta"]
@@ -72,17 +69,8 @@ class Adadelta(Optimizer):
             weight_decay = group["weight_decay"]
             for p in self._params_with_grad(group):
                 state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _step_tensor()
-                    state["square_avg"] = _zeros_like(p)
-                    state["acc_delta"] = _zeros_like(p)
-                xp = _xp(p)
-                param, grad = _real(p._data), _real(p._grad._data)
-                _inc(_state_step(state))
-                if group["maximize"]:
-                    grad = -grad
-                if weight_decay != 0:
-                    grad = grad + weight_decay * param
+                xp, param, grad, _ = _begin(state, p, group, ("square_avg", "acc_delta"))
+                grad = _weight_decay(param, grad, 0.0, weight_decay)
                 square_avg = _real(state["square_avg"]._data)
                 acc_delta = _real(state["acc_delta"]._data)
                 square_avg *= rho

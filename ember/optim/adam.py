@@ -4,18 +4,15 @@ from __future__ import annotations
 
 from .optimizer import (
     Optimizer,
+    _begin,
     _bump,
     _check,
     _check_betas,
-    _inc,
     _lerp_,
     _real,
     _scalar,
-    _state_step,
-    _step_tensor,
     _use_grad,
-    _xp,
-    _zeros_like,
+    _weight_decay,
 )
 
 __all__ = ["Adam"]
@@ -78,24 +75,12 @@ class Adam(Optimizer):
             weight_decay, eps, amsgrad = group["weight_decay"], group["eps"], group["amsgrad"]
             for p in self._params_with_grad(group):
                 state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _step_tensor()
-                    state["exp_avg"] = _zeros_like(p)
-                    state["exp_avg_sq"] = _zeros_like(p)
-                    if amsgrad:
-                        state["max_exp_avg_sq"] = _zeros_like(p)
-                xp = _xp(p)
-                param, grad = _real(p._data), _real(p._grad._data)
-                if group["maximize"]:
-                    grad = -grad
+                buffers = ("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if amsgrad else ())
+                xp, param, grad, step = _begin(state, p, group, buffers)
                 exp_avg = _real(state["exp_avg"]._data)
                 exp_avg_sq = _real(state["exp_avg_sq"]._data)
-                step = _inc(_state_step(state))
-                if weight_decay != 0:
-                    if group["decoupled_weight_decay"]:
-                        param *= 1 - lr * weight_decay
-                    else:
-                        grad = grad + weight_decay * param
+                grad = _weight_decay(param, grad, lr, weight_decay,
+                                     group["decoupled_weight_decay"])
                 _lerp_(xp, exp_avg, grad, 1 - beta1)
                 exp_avg_sq *= beta2
                 exp_avg_sq += (1 - beta2) * grad * grad

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 from .optimizer import (
     Optimizer,
+    _begin,
     _bump,
     _check,
     _check_betas,
-    _inc,
     _lerp_,
     _real,
     _scalar,
-    _state_step,
-    _step_tensor,
     _use_grad,
-    _xp,
-    _zeros_like,
+    _weight_decay,
 )
 
 __all__ = ["Adamax"]
@@ -71,17 +68,8 @@ class Adamax(Optimizer):
             beta1, beta2 = group["betas"]
             for p in self._params_with_grad(group):
                 state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _step_tensor()
-                    state["exp_avg"] = _zeros_like(p)
-                    state["exp_inf"] = _zeros_like(p)
-                xp = _xp(p)
-                param, grad = _real(p._data), _real(p._grad._data)
-                if group["maximize"]:
-                    grad = -grad
-                step = _inc(_state_step(state))
-                if weight_decay != 0:
-                    grad = grad + weight_decay * param
+                xp, param, grad, step = _begin(state, p, group, ("exp_avg", "exp_inf"))
+                grad = _weight_decay(param, grad, lr, weight_decay)
                 exp_avg, exp_inf = _real(state["exp_avg"]._data), _real(state["exp_inf"]._data)
                 _lerp_(xp, exp_avg, grad, 1 - beta1)
                 exp_inf *= beta2

@@ -7,18 +7,16 @@ import numpy as np
 from .._tensor import Tensor
 from .optimizer import (
     Optimizer,
+    _begin,
     _bump,
     _check,
     _check_betas,
-    _inc,
     _lerp_,
     _real,
     _scalar,
-    _state_step,
     _step_tensor,
     _use_grad,
-    _xp,
-    _zeros_like,
+    _weight_decay,
 )
 
 __all__ = ["NAdam"]
@@ -81,22 +79,11 @@ class NAdam(Optimizer):
             momentum_decay = group["momentum_decay"]
             for p in self._params_with_grad(group):
                 state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _step_tensor()
-                    state["mu_product"] = _step_tensor(1.0)
-                    state["exp_avg"] = _zeros_like(p)
-                    state["exp_avg_sq"] = _zeros_like(p)
-                xp = _xp(p)
-                param, grad = _real(p._data), _real(p._grad._data)
-                if group["maximize"]:
-                    grad = -grad
-                step = _inc(_state_step(state))
+                xp, param, grad, step = _begin(state, p, group, ("exp_avg", "exp_avg_sq"),
+                                               mu_product=1.0)
                 bias_correction2 = 1 - beta2 ** step
-                if weight_decay != 0:
-                    if group["decoupled_weight_decay"]:
-                        param *= 1 - lr * weight_decay
-                    else:
-                        grad = grad + weight_decay * param
+                grad = _weight_decay(param, grad, lr, weight_decay,
+                                     group["decoupled_weight_decay"])
                 mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
                 mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * momentum_decay)))
                 # mu_product is a float32 tensor in PyTorch: the product rounds each step.

@@ -513,6 +513,37 @@ def _state_step(state: dict) -> Tensor:
     return step
 
 
+def _begin(state: dict, p: Tensor, group: dict, buffers=(), **initial):
+    """The shared start of a per-parameter step (Adam family, RMSprop, Adadelta).
+
+    On first use the state gets ``step`` 0, then the scalar ``initial`` values (e.g.
+    ``mu_product=1.0``), then a zero buffer per name in ``buffers`` (PyTorch's key order).
+    Returns ``(xp, param, grad, step)``: real views of the parameter and its gradient (the
+    gradient negated under ``maximize``) and the step count after this step.
+    """
+    if len(state) == 0:
+        state["step"] = _step_tensor()
+        for name, value in initial.items():
+            state[name] = _step_tensor(value)
+        for name in buffers:
+            state[name] = _zeros_like(p)
+    param, grad = _real(p._data), _real(p._grad._data)
+    if group["maximize"]:
+        grad = -grad
+    return _xp(p), param, grad, _inc(_state_step(state))
+
+
+def _weight_decay(param, grad, lr: float, weight_decay: float, decoupled: bool = False):
+    """L2 weight decay added to the gradient, or (decoupled, AdamW-style) applied to the
+    parameter in place; returns the gradient to use."""
+    if weight_decay == 0:
+        return grad
+    if decoupled:
+        param *= 1 - lr * weight_decay
+        return grad
+    return grad + weight_decay * param
+
+
 def _check_betas(betas) -> None:
     if not 0.0 <= betas[0] < 1.0:
         raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")

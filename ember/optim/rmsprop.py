@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from .optimizer import (
     Optimizer,
+    _begin,
     _bump,
     _check,
-    _inc,
     _lerp_,
     _real,
     _scalar,
-    _state_step,
-    _step_tensor,
     _use_grad,
-    _xp,
-    _zeros_like,
+    _weight_decay,
 )
 
 __all__ = ["RMSprop"]
@@ -76,20 +73,10 @@ class RMSprop(Optimizer):
             weight_decay, momentum = group["weight_decay"], group["momentum"]
             for p in self._params_with_grad(group):
                 state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _step_tensor()
-                    state["square_avg"] = _zeros_like(p)
-                    if momentum > 0:
-                        state["momentum_buffer"] = _zeros_like(p)
-                    if group["centered"]:
-                        state["grad_avg"] = _zeros_like(p)
-                xp = _xp(p)
-                param, grad = _real(p._data), _real(p._grad._data)
-                if group["maximize"]:
-                    grad = -grad
-                _inc(_state_step(state))
-                if weight_decay != 0:
-                    grad = grad + weight_decay * param
+                buffers = ("square_avg",) + (("momentum_buffer",) if momentum > 0 else ()) \
+                    + (("grad_avg",) if group["centered"] else ())
+                xp, param, grad, _ = _begin(state, p, group, buffers)
+                grad = _weight_decay(param, grad, 0.0, weight_decay)
                 square_avg = _real(state["square_avg"]._data)
                 square_avg *= alpha
                 square_avg += (1 - alpha) * grad * grad
