@@ -1569,6 +1569,8 @@ class _AxisTakeAdjoint(Op):
 
 
 def _cubic_weights(t):
+    """The four cubic-convolution weights (A = -0.75, as PyTorch) of taps -1, 0, 1, 2 at
+    fractional offset t (arrays or tensors: interpolate and grid_sample share it)."""
     a = -0.75
 
     def near(x):
@@ -1755,20 +1757,6 @@ def _pad_coord(c, size, padding_mode, align_corners):
             c = _reflect_coords(c, -1, 2 * size - 1)
         return c.clamp(0, size - 1)
     return c
-
-
-def _cubic_weights(t):
-    """The four cubic-convolution weights (A = -0.75, as PyTorch) of taps -1, 0, 1, 2 at
-    fractional offset t."""
-    A = -0.75
-
-    def near(x):            # |x| <= 1
-        return ((A + 2) * x - (A + 3)) * x * x + 1
-
-    def far(x):             # 1 < |x| < 2
-        return ((A * x - 5 * A) * x + 8 * A) * x - 4 * A
-
-    return [far(t + 1), near(t), near(1 - t), far(2 - t)]
 
 
 def _grid_coord(c, size, padding_mode, align_corners):
